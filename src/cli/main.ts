@@ -1,0 +1,37 @@
+import { Command, CommanderError } from 'commander';
+import { asSluiceError } from '../errors.js';
+import { version } from '../start.js';
+import { registerExportCommand } from './commands/export.js';
+import { registerImportCommand } from './commands/import.js';
+import { registerStartCommand } from './commands/start.js';
+import { EXIT, exitCodeFor } from './exit-codes.js';
+
+export function buildProgram(): Command {
+  const program = new Command('sluice')
+    .description('Sluice: a gateway between Sahana Eden, Ushahidi, CAP/EDXL and spreadsheets')
+    .version(version)
+    .exitOverride()
+    .showHelpAfterError();
+  registerStartCommand(program);
+  registerImportCommand(program);
+  registerExportCommand(program);
+  return program;
+}
+
+/** Runs the CLI; returns the exit code instead of exiting so it can be tested in-process. */
+export async function run(argv: string[]): Promise<number> {
+  const program = buildProgram();
+  process.exitCode = undefined;
+  try {
+    await program.parseAsync(argv);
+    return typeof process.exitCode === 'number' ? process.exitCode : EXIT.OK;
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      return error.exitCode === 0 ? EXIT.OK : EXIT.USAGE;
+    }
+    const failure = asSluiceError(error);
+    process.stderr.write(`sluice: ${failure.code}: ${failure.message}\n`);
+    if (failure.fix) process.stderr.write(`  what to do: ${failure.fix}\n`);
+    return exitCodeFor(error);
+  }
+}

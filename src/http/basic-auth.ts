@@ -1,0 +1,56 @@
+import type { NextFunction, Request, Response } from 'express';
+import type { Authenticator, Role } from '../auth/users.js';
+import { hasRole } from '../auth/users.js';
+import type { UserRecord } from '../store/store.js';
+import { edenMessage } from './eden-reply.js';
+
+declare module 'express-serve-static-core' {
+  interface Request {
+    user?: UserRecord;
+  }
+}
+
+function parseBasic(header: string | undefined): { username: string; password: string } | undefined {
+  if (!header) return undefined;
+  const m = /^Basic\s+([A-Za-z0-9+/=._-]+)\s*$/i.exec(header);
+  if (!m) return undefined;
+  const decoded = Buffer.from(m[1]!, 'base64').toString('utf8');
+  const colon = decoded.indexOf(':');
+  if (colon < 0) return undefined;
+  return { username: decoded.slice(0, colon), password: decoded.slice(colon + 1) };
+}
+
+/**
+ * HTTP Basic as Eden clients use it (credentials sent pre-emptively). Without credentials the
+ * answer is 401 with a challenge; with valid ones lacking the role, 403 (as Eden does).
+ */
+export function requireUser(authenticator: Authenticator, ...roles: Role[]) {
+  return async (req: Request, res: Response, next: NextFunction): Promise<void> => {
+    if (req.user && (roles.length === 0 || hasRole(req.user, ...roles))) return next();
+    const credentials = parseBasic(req.headers.authorization);
+    const user = credentials ? await authenticator.authenticate(credentials.username, credentials.password) : undefined;
+    if (!user) {
+      res
+        .status(401)
+        .set('WWW-Authenticate', 'Basic realm="sluice"')
+        .json(
+          edenMessage('failed', 401, 'Authentication required', {
+            code: 'AUTH_REQUIRED',
+            fix: 'Send HTTP Basic credentials of a Sluice user',
+          }),
+        );
+      return;
+    }
+    if (roles.length > 0 && !hasRole(user, ...roles)) {
+      res.status(403).json(
+        edenMessage('failed', 403, 'Insufficient privileges', {
+          code: 'FORBIDDEN',
+          fix: `This needs one of the roles: ${roles.join(', ')}`,
+        }),
+      );
+      return;
+    }
+    req.user = user;
+    next();
+  };
+}

@@ -1,0 +1,102 @@
+/**
+ * The composition root: the one place where the store, the clock, the logger, the network and
+ * the configuration are created and handed to the parts that need them.
+ */
+import { mkdirSync, readFileSync } from 'node:fs';
+import type { AddressInfo } from 'node:net';
+import path from 'node:path';
+import type { Server } from 'node:http';
+import { Authenticator, ensureAdmin } from './auth/users.js';
+import { repoRoot, type SluiceConfig } from './config.js';
+import { seedDemo } from './demo/seed.js';
+import { SluiceError } from './errors.js';
+import { ensureIdentity, type GatewayIdentity } from './gateway-identity.js';
+import { createApp } from './http/app.js';
+import type { Logger } from './logger.js';
+import { systemClock, type Clock } from './s3xml/timestamps.js';
+import { openSqliteStore } from './store/sqlite-store.js';
+import type { Store } from './store/store.js';
+
+export const version: string = (
+  JSON.parse(readFileSync(path.join(repoRoot, 'package.json'), 'utf8')) as { version: string }
+).version;
+
+export async function openStore(config: Pick<SluiceConfig, 'store' | 'dataDir'>): Promise<Store> {
+  if (config.store === 'sqlite' || config.store.startsWith('sqlite:')) {
+    const dir = config.store.startsWith('sqlite:') ? path.resolve(config.store.slice('sqlite:'.length)) : config.dataDir;
+    mkdirSync(dir, { recursive: true });
+    return openSqliteStore({ file: path.join(dir, 'sluice.db') });
+  }
+  throw new SluiceError('BAD_CONFIG', `unknown store "${config.store}"`, {
+    fix: 'Use --store sqlite (the default) or a mongodb:// URL',
+  });
+}
+
+export interface RunningGateway {
+  url: string;
+  identity: GatewayIdentity;
+  store: Store;
+  server: Server;
+  close(): Promise<void>;
+}
+
+export async function startGateway(
+  config: SluiceConfig,
+  options: { logger: Logger; clock?: Clock; print?: (line: string) => void },
+): Promise<RunningGateway> {
+  const { logger } = options;
+  const clock = options.clock ?? systemClock;
+  const print = options.print ?? ((line: string) => process.stdout.write(`${line}\n`));
+  mkdirSync(config.dataDir, { recursive: true });
+  const store = await openStore(config);
+  try {
+    const identity = await ensureIdentity(store, config.name);
+    const admin = await ensureAdmin(store, { username: config.adminUser, password: config.adminPassword }, clock);
+    if (admin.generatedPassword) {
+      print(`Created user "${admin.username}" with password: ${admin.generatedPassword}`);
+      print('This password is shown once. Set SLUICE_ADMIN_PASSWORD to choose your own.');
+    }
+    if (config.demo) {
+      const seeded = await seedDemo(store, clock);
+      if (seeded > 0) logger.info({ records: seeded }, 'demo data loaded');
+    }
+    const authenticator = new Authenticator(store, clock);
+    const app = createApp({
+      store,
+      identity,
+      authenticator,
+      clock,
+      logger,
+      domain: config.domain,
+      baseUrl: config.baseUrl,
+      maxBodyBytes: config.maxBodyBytes,
+      version,
+      anonymousRead: config.demo,
+    });
+    const server = await new Promise<Server>((resolve, reject) => {
+      const s = app.listen(config.port, config.host, () => resolve(s));
+      s.once('error', reject);
+    });
+    const address = server.address() as AddressInfo;
+    const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+    const url = `http://${host}:${address.port}`;
+    logger.info({ url, uuid: identity.uuid, demo: config.demo }, `listening on ${url}`);
+    if (config.demo) logger.warn('demo mode: records can be read without credentials');
+    return {
+      url,
+      identity,
+      store,
+      server,
+      async close() {
+        await new Promise<void>((resolve) => {
+          server.close(() => resolve());
+          server.closeAllConnections();
+        });
+        await store.close();
+      },
+    };
+  } catch (error) {
+    await store.close();
+    throw error;
+  }
+}

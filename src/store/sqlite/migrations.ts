@@ -1,0 +1,181 @@
+/**
+ * The SQLite schema, as an ordered list of migrations. A store file records every migration it has
+ * applied in `schema_version`; opening it applies the missing ones in order, in one transaction.
+ *
+ * Never edit a migration that has shipped: append a new one. Versions are 1, 2, 3, … without gaps.
+ */
+import type Database from 'better-sqlite3';
+import { SluiceError } from '../../errors.js';
+
+export interface Migration {
+  version: number;
+  name: string;
+  up(db: Database.Database): void;
+}
+
+export const MIGRATIONS: readonly Migration[] = [
+  {
+    version: 1,
+    name: 'records, field index, conflicts, users, settings, repositories, sync log',
+    up(db) {
+      db.exec(`
+        -- id is an explicit INTEGER PRIMARY KEY so VACUUM cannot renumber it under record_fields.
+        CREATE TABLE records (
+          id INTEGER PRIMARY KEY,
+          resource TEXT NOT NULL,
+          uuid TEXT NOT NULL,
+          mci INTEGER NOT NULL,
+          created_on TEXT,
+          modified_on TEXT NOT NULL,
+          deleted INTEGER NOT NULL CHECK (deleted IN (0, 1)),
+          replaced_by TEXT,
+          parent_resource TEXT,
+          parent_uuid TEXT,
+          parent_alias TEXT,
+          body TEXT NOT NULL,
+          seq INTEGER NOT NULL
+        );
+        CREATE UNIQUE INDEX records_by_resource_uuid ON records (resource, uuid);
+        -- uuid closes the index so "ORDER BY modified_on, uuid LIMIT n" needs no sort.
+        CREATE INDEX records_by_resource_modified ON records (resource, modified_on, uuid);
+        CREATE INDEX records_by_resource_seq ON records (resource, seq);
+        CREATE UNIQUE INDEX records_by_seq ON records (seq);
+        CREATE INDEX records_by_uuid ON records (uuid);
+        CREATE INDEX records_by_parent ON records (parent_resource, parent_uuid);
+
+        -- One row per distinct filterable value (url-filter-match.ts: filterableValues).
+        -- num is numericValue(str), kept so numeric comparisons can use an index.
+        CREATE TABLE record_fields (
+          record_id INTEGER NOT NULL REFERENCES records (id) ON DELETE CASCADE,
+          resource TEXT NOT NULL,
+          field TEXT NOT NULL,
+          str TEXT NOT NULL,
+          num REAL,
+          PRIMARY KEY (record_id, field, str)
+        ) WITHOUT ROWID;
+        CREATE INDEX record_fields_by_text ON record_fields (resource, field, str);
+        CREATE INDEX record_fields_by_number ON record_fields (resource, field, num) WHERE num IS NOT NULL;
+
+        -- Which records point at a uuid, for re-pointing references after a merge.
+        CREATE TABLE record_references (
+          target_uuid TEXT NOT NULL,
+          record_id INTEGER NOT NULL REFERENCES records (id) ON DELETE CASCADE,
+          PRIMARY KEY (target_uuid, record_id)
+        ) WITHOUT ROWID;
+        CREATE INDEX record_references_by_record ON record_references (record_id);
+
+        -- Store-wide counters; 'seq' is the change counter behind records.seq.
+        CREATE TABLE counters (
+          name TEXT PRIMARY KEY,
+          value INTEGER NOT NULL
+        );
+        INSERT INTO counters (name, value) VALUES ('seq', 0);
+
+        CREATE TABLE conflicts (
+          id INTEGER PRIMARY KEY AUTOINCREMENT,
+          resource TEXT NOT NULL,
+          uuid TEXT NOT NULL,
+          repository TEXT,
+          method TEXT NOT NULL,
+          policy TEXT NOT NULL,
+          local TEXT,
+          remote TEXT NOT NULL,
+          fields TEXT NOT NULL,
+          created_at TEXT NOT NULL,
+          status TEXT NOT NULL CHECK (status IN ('open', 'resolved')),
+          resolution TEXT,
+          resolved_at TEXT
+        );
+        CREATE INDEX conflicts_by_status ON conflicts (status, id);
+        CREATE INDEX conflicts_by_resource ON conflicts (resource, id);
+
+        CREATE TABLE users (
+          username TEXT PRIMARY KEY,
+          password_hash TEXT NOT NULL,
+          roles TEXT NOT NULL,
+          created_at TEXT NOT NULL
+        );
+
+        CREATE TABLE settings (
+          key TEXT PRIMARY KEY,
+          value TEXT NOT NULL
+        );
+
+        CREATE TABLE repositories (
+          uuid TEXT PRIMARY KEY,
+          name TEXT NOT NULL,
+          apitype TEXT NOT NULL,
+          url TEXT,
+          config TEXT NOT NULL,
+          created_at TEXT NOT NULL,
+          updated_at TEXT NOT NULL
+        );
+
+        CREATE TABLE sync_log (
+          id INTEGER PRIMARY KEY AUTOINCREMENT,
+          timestmp TEXT NOT NULL,
+          repository TEXT,
+          resource TEXT,
+          mode TEXT NOT NULL,
+          action TEXT NOT NULL,
+          result TEXT NOT NULL,
+          remote INTEGER NOT NULL,
+          message TEXT NOT NULL,
+          run_id TEXT
+        );
+        CREATE INDEX sync_log_by_repository ON sync_log (repository, id);
+        CREATE INDEX sync_log_by_resource ON sync_log (resource, id);
+        CREATE INDEX sync_log_by_result ON sync_log (result, id);
+        CREATE INDEX sync_log_by_run ON sync_log (run_id, id);
+      `);
+    },
+  },
+];
+
+/** The version a store file has when every known migration is applied. */
+export const LATEST_SCHEMA_VERSION = MIGRATIONS.length;
+
+/** The highest applied migration (0 for a new file). */
+export function currentSchemaVersion(db: Database.Database): number {
+  const table = db.prepare(`SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'schema_version'`).get();
+  if (!table) return 0;
+  const row = db.prepare('SELECT max(version) AS version FROM schema_version').get() as { version: number | null };
+  return row.version ?? 0;
+}
+
+/**
+ * Brings the file up to the latest schema in one IMMEDIATE transaction, so two processes opening a
+ * new file at once cannot both create it. Refuses a file written by a newer Sluice.
+ */
+export function migrate(db: Database.Database, migrations: readonly Migration[] = MIGRATIONS): number {
+  migrations.forEach((migration, index) => {
+    if (migration.version !== index + 1) {
+      throw new SluiceError('STORE_MIGRATION_ORDER', `Migration "${migration.name}" has version ${migration.version}, expected ${index + 1}`, {
+        status: 500,
+        fix: 'Number migrations 1, 2, 3, … in the order they are listed',
+      });
+    }
+  });
+  const latest = migrations.length;
+  db.exec('BEGIN IMMEDIATE');
+  try {
+    db.exec('CREATE TABLE IF NOT EXISTS schema_version (version INTEGER PRIMARY KEY, name TEXT NOT NULL)');
+    const current = currentSchemaVersion(db);
+    if (current > latest) {
+      throw new SluiceError('STORE_SCHEMA_TOO_NEW', `The store file has schema version ${current}; this Sluice knows up to ${latest}`, {
+        status: 500,
+        fix: 'Upgrade Sluice, or open a copy of the store made by this version',
+      });
+    }
+    const record = db.prepare('INSERT INTO schema_version (version, name) VALUES (?, ?)');
+    for (const migration of migrations.slice(current)) {
+      migration.up(db);
+      record.run(migration.version, migration.name);
+    }
+    db.exec('COMMIT');
+    return latest;
+  } catch (error) {
+    if (db.inTransaction) db.exec('ROLLBACK');
+    throw error;
+  }
+}
