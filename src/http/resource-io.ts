@@ -5,7 +5,8 @@
 import { once } from 'node:events';
 import type { Response } from 'express';
 import { SluiceError } from '../errors.js';
-import { exportResources, parseUrlFilters, type ExportOptions } from '../exporter/exporter.js';
+import { exportResources, type ExportOptions } from '../exporter/exporter.js';
+import { parseUrlFilters } from '../exporter/url-filters.js';
 import { importResources, importS3XMLBytes, type ImportOptions, type ImportResult } from '../importer/importer.js';
 import { fromS3JSON, toS3JSON } from '../s3xml/s3json.js';
 import { serializeS3XMLStream } from '../s3xml/serialize.js';
@@ -136,12 +137,6 @@ export async function importBody(
   format: BodyFormat,
   options: ImportOptions,
 ): Promise<ImportResult> {
-  if (body.length === 0) {
-    throw new SluiceError('EMPTY_BODY', 'the request has no body to import', {
-      status: 400,
-      fix: 'Send the S3XML (or S3JSON) document as the request body',
-    });
-  }
   if (format === 's3json') {
     let json: unknown;
     try {

@@ -47,6 +47,8 @@ export type FilterOp = 'eq' | 'ne' | 'lt' | 'le' | 'gt' | 'ge' | 'like' | 'belon
  * machine value, or the text when there is no value) or a reference field (compared on the
  * referenced uuid). `values` has one entry except for `belongs`; null means NONE/NULL.
  * `like` is case-insensitive with `*` for any run and `?` for one character.
+ * The exact semantics (numbers, booleans, lists, NULL with `ne` and `!`) are defined once, by
+ * `matchesFilters()` in url-filter-match.ts; every store must select exactly what it accepts.
  */
 export interface FieldFilter {
   field: string;
@@ -153,14 +155,18 @@ export interface RecordAccess {
   /** Records with this uuid in any resource (uuids are meant to be global). */
   findByUuid(uuid: string): Promise<StoredRecord[]>;
   queryRecords(query: RecordQuery): Promise<StoredRecord[]>;
+  /** Every record matching the query; `start`, `limit` and `orderBy` are ignored. */
   countRecords(query: RecordQuery): Promise<number>;
   /** Insert or replace by (resource, uuid); returns the record with its new seq. */
   putRecord(record: RecordWrite): Promise<StoredRecord>;
   /** Records (any resource) holding a reference to this uuid; the importer re-points them on a merge. */
   findReferencing(uuid: string): Promise<StoredRecord[]>;
-  /** Values seen for one data field of a resource, most frequent first (options.xml). */
+  /**
+   * Values seen for one data field of a resource, most frequent first (options.xml). Live records
+   * only; NULL values left out; a list value counts as one value; `text` is its most frequent label.
+   */
   fieldValues(resource: string, field: string, limit?: number): Promise<{ value: FieldValue; text?: string; count: number }[]>;
-  /** Distinct resource names with record counts. */
+  /** Distinct resource names with counts of live records (0 when a resource holds only tombstones). */
   resources(): Promise<{ resource: string; count: number }[]>;
   addConflict(conflict: NewConflict): Promise<ConflictEntry>;
 }
@@ -180,8 +186,10 @@ export interface Store extends RecordAccess {
   lastSeq(): Promise<number>;
 
   // Conflict queue
+  /** Oldest first. */
   listConflicts(query?: { status?: ConflictStatus; resource?: string; limit?: number }): Promise<ConflictEntry[]>;
   getConflict(id: number): Promise<ConflictEntry | undefined>;
+  /** Fails with CONFLICT_NOT_FOUND (404) or CONFLICT_ALREADY_RESOLVED (409). */
   resolveConflict(id: number, resolution: Record<string, unknown>, at: string): Promise<void>;
 
   // Users
@@ -201,6 +209,7 @@ export interface Store extends RecordAccess {
 
   // Sync log (append-only)
   appendLog(entry: NewLogEntry): Promise<LogEntry>;
+  /** Newest first; at most `limit` entries (default 100), `beforeId` pages further back. */
   listLog(query?: LogQuery): Promise<LogEntry[]>;
 
   close(): Promise<void>;

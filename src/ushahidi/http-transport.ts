@@ -107,8 +107,9 @@ export function createHttpTransport(options: HttpTransportOptions = {}): HttpTra
 }
 
 /** The statuses every Ushahidi API may answer with "try again later" (5xx, 408, 429) as a retryable error. */
-export function throwIfTransient(res: HttpResponse, what: string, nowMs: number, message?: string): void {
+export function throwIfTransient(res: HttpResponse, what: string, nowMs: number, describe?: (res: HttpResponse) => string): void {
   if (res.status >= 500 || res.status === 408 || res.status === 429 || res.status === 425) {
+    const message = describe?.(res);
     throw new UpstreamStatusError('USHAHIDI_UNAVAILABLE', `${what}: HTTP ${res.status}${message ? ` ${message}` : ''}`, res.status, {
       retryAfterMs: parseRetryAfter(res.headers['retry-after'], nowMs),
       fix: 'The Ushahidi server is failing or throttling; the request is retried with backoff',

@@ -1,3 +1,4 @@
+import { SluiceError } from '../errors.js';
 import type { EdenTimestamp } from '../s3xml/timestamps.js';
 
 /**
@@ -80,4 +81,18 @@ export interface UshahidiSourceClient {
   setStatus(postId: number, target: TriageTarget): Promise<'changed' | 'unchanged'>;
   /** Every post's moderation state, in id order, for the reconcile job (status changes bump no timestamp). */
   sweepStatuses(pageSize: number): AsyncGenerator<StatusEntry[]>;
+}
+
+export function postNotFound(postId: number): SluiceError {
+  return new SluiceError('USHAHIDI_POST_NOT_FOUND', `Ushahidi has no post ${postId} (or the account may not see it)`, {
+    status: 404,
+    severity: 'record',
+    details: { postId },
+  });
+}
+
+export function assertPageSize(pageSize: number): void {
+  if (!Number.isInteger(pageSize) || pageSize < 1) {
+    throw new SluiceError('USHAHIDI_BAD_PAGE_SIZE', `page size must be a positive integer, got ${pageSize}`, { status: 400 });
+  }
 }

@@ -57,7 +57,7 @@ describe('Eden REST endpoints on the demo data', () => {
     assert.equal(reply.status, 'success');
     assert.equal(reply.statuscode, '200');
     assert.equal(reply.records, 1);
-    assert.deepEqual(reply.created, ['urn:uuid:new-org']);
+    assert.deepEqual(reply.created, ['urn:uuid:new-org', 'urn:uuid:new-office']);
     const office = await gw.store.getRecord('org_office', 'urn:uuid:new-office');
     assert.equal(office?.parent?.uuid, 'urn:uuid:new-org');
   });

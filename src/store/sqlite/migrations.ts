@@ -41,7 +41,9 @@ export const MIGRATIONS: readonly Migration[] = [
         CREATE INDEX records_by_resource_seq ON records (resource, seq);
         CREATE UNIQUE INDEX records_by_seq ON records (seq);
         CREATE INDEX records_by_uuid ON records (uuid);
-        CREATE INDEX records_by_parent ON records (parent_resource, parent_uuid);
+        -- resource, modified_on, uuid follow so that "components of this master, in order" is one
+        -- index range; without them the planner prefers walking the whole resource in order.
+        CREATE INDEX records_by_parent ON records (parent_resource, parent_uuid, resource, modified_on, uuid);
 
         -- One row per distinct filterable value (url-filter-match.ts: filterableValues).
         -- num is numericValue(str), kept so numeric comparisons can use an index.

@@ -75,6 +75,9 @@ export function assertWritableRecord(record: RecordWrite): void {
   if (!Array.isArray(record.data) || !Array.isArray(record.references) || typeof record.attributes !== 'object' || record.attributes === null) {
     throw invalid(`Record ${record.uuid} lacks attributes, data or references`, record);
   }
+  if (record.data.some((data) => typeof data?.field !== 'string') || record.references.some((ref) => typeof ref?.field !== 'string')) {
+    throw invalid(`Record ${record.uuid} has a data or reference element without a field name`, record);
+  }
   if (record.parent !== undefined && (!record.parent.resource || !record.parent.uuid)) {
     throw invalid(`Record ${record.uuid} has an incomplete parent link`, record);
   }

@@ -1,0 +1,117 @@
+/**
+ * Admin API routes are declared with their JSON Schemas: the same schema validates the body (ajv)
+ * and describes the route in the OpenAPI document served at /api/openapi.json.
+ */
+import { Ajv, type ValidateFunction } from 'ajv';
+import addFormatsModule from 'ajv-formats';
+import express, { type NextFunction, type Request, type Response, type Router } from 'express';
+import type { Authenticator, Role } from '../../auth/users.js';
+import { SluiceError } from '../../errors.js';
+import { requireUser } from '../basic-auth.js';
+
+// ajv-formats is CommonJS with a default export; under NodeNext its type is the module namespace.
+const addFormats = (addFormatsModule as unknown as { default: (ajv: Ajv) => Ajv }).default ?? addFormatsModule;
+
+export type JsonSchema = Record<string, unknown>;
+
+export interface ApiRouteSpec {
+  method: 'get' | 'post' | 'put' | 'patch' | 'delete';
+  /** Express path, e.g. `/api/repositories/:uuid`. */
+  path: string;
+  summary: string;
+  /** Roles allowed (admin always is); empty = any signed-in user. */
+  roles: Role[];
+  body?: JsonSchema;
+  query?: JsonSchema;
+  response?: JsonSchema;
+  tag?: string;
+}
+
+export type ApiHandler = (req: Request, res: Response) => Promise<void> | void;
+
+export class ApiRegistry {
+  readonly ajv = new Ajv({ allErrors: true, useDefaults: true, coerceTypes: false, strict: false });
+  private readonly specs: ApiRouteSpec[] = [];
+  private readonly router = express.Router();
+
+  constructor(private readonly authenticator: Authenticator) {
+    addFormats(this.ajv);
+    this.router.use('/api', express.json({ limit: '2mb' }));
+  }
+
+  route(spec: ApiRouteSpec, handler: ApiHandler): void {
+    this.specs.push(spec);
+    const validators: ((req: Request) => void)[] = [];
+    if (spec.body) validators.push(bodyValidator(this.ajv.compile(spec.body)));
+    if (spec.query) validators.push(queryValidator(this.ajv.compile(spec.query)));
+    this.router[spec.method](
+      spec.path,
+      requireUser(this.authenticator, ...spec.roles),
+      (req: Request, _res: Response, next: NextFunction) => {
+        for (const validate of validators) validate(req);
+        next();
+      },
+      async (req: Request, res: Response) => {
+        await handler(req, res);
+      },
+    );
+  }
+
+  routes(): Router {
+    return this.router;
+  }
+
+  openApi(info: { title: string; version: string }): Record<string, unknown> {
+    const paths: Record<string, Record<string, unknown>> = {};
+    for (const spec of this.specs) {
+      const path = spec.path.replace(/:([A-Za-z_]+)/g, '{$1}');
+      const params = [...spec.path.matchAll(/:([A-Za-z_]+)/g)].map((m) => ({
+        name: m[1],
+        in: 'path',
+        required: true,
+        schema: { type: 'string' },
+      }));
+      (paths[path] ??= {})[spec.method] = {
+        summary: spec.summary,
+        tags: spec.tag ? [spec.tag] : undefined,
+        parameters: params.length ? params : undefined,
+        requestBody: spec.body ? { required: true, content: { 'application/json': { schema: spec.body } } } : undefined,
+        responses: {
+          200: { description: 'OK', content: spec.response ? { 'application/json': { schema: spec.response } } : undefined },
+          400: { description: 'Invalid request (code, message, fix)' },
+          401: { description: 'Authentication required' },
+          403: { description: `Needs role: ${spec.roles.join(', ') || 'any user'}` },
+        },
+      };
+    }
+    return { openapi: '3.1.0', info, paths };
+  }
+}
+
+function describeErrors(validate: ValidateFunction): string {
+  return (validate.errors ?? [])
+    .slice(0, 5)
+    .map((e) => `${e.instancePath || '(body)'} ${e.message ?? 'is invalid'}`)
+    .join('; ');
+}
+
+function bodyValidator(validate: ValidateFunction) {
+  return (req: Request) => {
+    if (!validate(req.body ?? {})) {
+      throw new SluiceError('INVALID_BODY', `request body is invalid: ${describeErrors(validate)}`, {
+        status: 400,
+        details: { errors: validate.errors },
+        fix: 'See /api/openapi.json for the expected body',
+      });
+    }
+  };
+}
+
+function queryValidator(validate: ValidateFunction) {
+  return (req: Request) => {
+    const query = { ...(req.query as Record<string, unknown>) };
+    if (!validate(query)) {
+      throw new SluiceError('INVALID_QUERY', `query is invalid: ${describeErrors(validate)}`, { status: 400 });
+    }
+  };
+}

@@ -1,0 +1,467 @@
+/**
+ * The embedded store: one SQLite file through better-sqlite3 (the default for a single gateway).
+ *
+ * better-sqlite3 is synchronous, but a Sluice transaction awaits between its statements. So:
+ * - every write (a transaction, or a single write outside one) runs between BEGIN IMMEDIATE and
+ *   COMMIT on the one write connection, holding an async mutex, so transactions never interleave;
+ * - reads outside a transaction use a second, read-only connection, which in WAL mode sees the last
+ *   commit and never an open transaction's writes;
+ * - reads inside a transaction go through the write connection and see that transaction's writes.
+ * Calling a store write from inside a transaction's work would wait on itself; that is refused with
+ * STORE_NESTED_TRANSACTION instead of hanging.
+ */
+import { AsyncLocalStorage } from 'node:async_hooks';
+import Database from 'better-sqlite3';
+import { SluiceError } from '../errors.js';
+import type { FieldValue } from '../s3xml/model.js';
+import type {
+  ConflictEntry,
+  ConflictStatus,
+  LogEntry,
+  LogQuery,
+  NewConflict,
+  NewLogEntry,
+  RecordQuery,
+  RecordWrite,
+  RepositoryRecord,
+  Store,
+  StoredRecord,
+  StoreTransaction,
+  UserRecord,
+} from './store.js';
+import { AsyncMutex } from './sqlite/async-mutex.js';
+import { openConnections } from './sqlite/connections.js';
+import { RecordReader } from './sqlite/record-reader.js';
+import { conflictFromRow, logFromRow, repositoryFromRow, userFromRow } from './sqlite/state-rows.js';
+import type { ConflictRow, LogRow, RepositoryRow, UserRow } from './sqlite/state-rows.js';
+import { WriteSession } from './sqlite/write-session.js';
+
+export interface SqliteStoreOptions {
+  /** Path of the store file; created with the current schema when missing. */
+  file: string;
+  /** How long a write waits for another process's lock on the file before STORE_BUSY (default 5000). */
+  busyTimeoutMs?: number;
+}
+
+const DEFAULT_BUSY_TIMEOUT_MS = 5000;
+/** listLog without a limit returns at most this many entries. */
+export const DEFAULT_LOG_LIMIT = 100;
+
+/** Marks the async context of a running transaction's work, to catch writes that would deadlock. */
+interface TransactionScope {
+  store: SqliteStore;
+  active: boolean;
+}
+const transactionScopes = new AsyncLocalStorage<readonly TransactionScope[]>();
+
+/** Turns driver errors into SluiceErrors with a stable code; SluiceErrors pass through. */
+function storeFailure(error: unknown): unknown {
+  if (error instanceof SluiceError) return error;
+  if (!(error instanceof Database.SqliteError)) {
+    const message = error instanceof Error ? error.message : String(error);
+    return new SluiceError('STORE_FAILED', `The store failed: ${message}`, { status: 500, cause: error });
+  }
+  if (error.code.startsWith('SQLITE_BUSY') || error.code.startsWith('SQLITE_LOCKED')) {
+    return new SluiceError('STORE_BUSY', `The store file is locked by another writer: ${error.message}`, {
+      status: 503,
+      fix: 'Retry later; if it persists, check that no other program holds the store file open for writing, or raise busyTimeoutMs',
+      cause: error,
+    });
+  }
+  if (error.code.startsWith('SQLITE_FULL')) {
+    return new SluiceError('STORE_DISK_FULL', 'The disk holding the store is full', {
+      status: 507,
+      fix: 'Free disk space, then retry: nothing of the failed write was kept',
+      cause: error,
+    });
+  }
+  return new SluiceError('STORE_FAILED', `The store failed: ${error.message}`, { status: 500, cause: error, details: { sqlite: error.code } });
+}
+
+function guarded<T>(work: () => T): Promise<T> {
+  try {
+    return Promise.resolve(work());
+  } catch (error) {
+    return Promise.reject(storeFailure(error));
+  }
+}
+
+function closedError(): SluiceError {
+  return new SluiceError('STORE_CLOSED', 'The store is closed', {
+    status: 503,
+    fix: 'This is a bug in the caller: the store was used after close()',
+  });
+}
+
+class SqliteTransaction implements StoreTransaction {
+  private open = true;
+
+  constructor(
+    private readonly session: WriteSession,
+    private readonly reader: RecordReader,
+  ) {}
+
+  end(): void {
+    this.open = false;
+  }
+
+  private use<T>(work: () => T): Promise<T> {
+    if (!this.open) {
+      return Promise.reject(
+        new SluiceError('STORE_TRANSACTION_CLOSED', 'A transaction handle was used after its transaction ended', {
+          status: 500,
+          fix: 'This is a bug in the caller: await every store call inside the transaction work',
+        }),
+      );
+    }
+    return guarded(work);
+  }
+
+  getRecord(resource: string, uuid: string): Promise<StoredRecord | undefined> {
+    return this.use(() => this.reader.getRecord(resource, uuid));
+  }
+  findByUuid(uuid: string): Promise<StoredRecord[]> {
+    return this.use(() => this.reader.findByUuid(uuid));
+  }
+  queryRecords(query: RecordQuery): Promise<StoredRecord[]> {
+    return this.use(() => this.reader.queryRecords(query));
+  }
+  countRecords(query: RecordQuery): Promise<number> {
+    return this.use(() => this.reader.countRecords(query));
+  }
+  putRecord(record: RecordWrite): Promise<StoredRecord> {
+    return this.use(() => this.session.putRecord(record));
+  }
+  findReferencing(uuid: string): Promise<StoredRecord[]> {
+    return this.use(() => this.reader.findReferencing(uuid));
+  }
+  fieldValues(resource: string, field: string, limit?: number): Promise<{ value: FieldValue; text?: string; count: number }[]> {
+    return this.use(() => this.reader.fieldValues(resource, field, limit));
+  }
+  resources(): Promise<{ resource: string; count: number }[]> {
+    return this.use(() => this.reader.resources());
+  }
+  addConflict(conflict: NewConflict): Promise<ConflictEntry> {
+    return this.use(() => this.session.addConflict(conflict));
+  }
+}
+
+class SqliteStore implements Store {
+  readonly kind = 'sqlite' as const;
+  private readonly mutex = new AsyncMutex();
+  private readonly session: WriteSession;
+  /** Reads outside a transaction: last commit only. */
+  private readonly committed: RecordReader;
+  /** Reads inside a transaction: its own writes included. */
+  private readonly uncommitted: RecordReader;
+  private closed = false;
+  private readonly statements: ReturnType<typeof prepareStateStatements>;
+
+  constructor(
+    private readonly writer: Database.Database,
+    private readonly reader: Database.Database,
+  ) {
+    this.session = new WriteSession(writer);
+    this.committed = new RecordReader(reader);
+    this.uncommitted = new RecordReader(writer);
+    this.statements = prepareStateStatements(writer, reader);
+  }
+
+  private assertUsable(): void {
+    if (this.closed) throw closedError();
+    const scopes = transactionScopes.getStore();
+    if (scopes?.some((scope) => scope.store === this && scope.active)) {
+      throw new SluiceError('STORE_NESTED_TRANSACTION', 'A store write was started inside a transaction of the same store; it would wait for itself forever', {
+        status: 500,
+        fix: 'Inside transaction(work), write through the transaction handle passed to work, not through the store',
+      });
+    }
+  }
+
+  async transaction<T>(work: (tx: StoreTransaction) => Promise<T>): Promise<T> {
+    this.assertUsable();
+    const release = await this.mutex.acquire();
+    try {
+      if (this.closed) throw closedError();
+      await guarded(() => this.session.begin());
+      const tx = new SqliteTransaction(this.session, this.uncommitted);
+      const scope: TransactionScope = { store: this, active: true };
+      try {
+        const result = await transactionScopes.run([...(transactionScopes.getStore() ?? []), scope], () => work(tx));
+        scope.active = false;
+        tx.end();
+        await guarded(() => this.session.commit());
+        return result;
+      } catch (error) {
+        scope.active = false;
+        tx.end();
+        this.session.rollback();
+        throw error;
+      }
+    } finally {
+      release();
+    }
+  }
+
+  /** A write outside any transaction: its own BEGIN IMMEDIATE … COMMIT, in turn with transactions. */
+  private async write<T>(work: (session: WriteSession) => T): Promise<T> {
+    this.assertUsable();
+    const release = await this.mutex.acquire();
+    try {
+      if (this.closed) throw closedError();
+      return await guarded(() => {
+        this.session.begin();
+        try {
+          const result = work(this.session);
+          this.session.commit();
+          return result;
+        } catch (error) {
+          this.session.rollback();
+          throw error;
+        }
+      });
+    } finally {
+      release();
+    }
+  }
+
+  private read<T>(work: () => T): Promise<T> {
+    if (this.closed) return Promise.reject(closedError());
+    return guarded(work);
+  }
+
+  // Records
+
+  getRecord(resource: string, uuid: string): Promise<StoredRecord | undefined> {
+    return this.read(() => this.committed.getRecord(resource, uuid));
+  }
+  findByUuid(uuid: string): Promise<StoredRecord[]> {
+    return this.read(() => this.committed.findByUuid(uuid));
+  }
+  queryRecords(query: RecordQuery): Promise<StoredRecord[]> {
+    return this.read(() => this.committed.queryRecords(query));
+  }
+  countRecords(query: RecordQuery): Promise<number> {
+    return this.read(() => this.committed.countRecords(query));
+  }
+  putRecord(record: RecordWrite): Promise<StoredRecord> {
+    return this.write((session) => session.putRecord(record));
+  }
+  findReferencing(uuid: string): Promise<StoredRecord[]> {
+    return this.read(() => this.committed.findReferencing(uuid));
+  }
+  fieldValues(resource: string, field: string, limit?: number): Promise<{ value: FieldValue; text?: string; count: number }[]> {
+    return this.read(() => this.committed.fieldValues(resource, field, limit));
+  }
+  resources(): Promise<{ resource: string; count: number }[]> {
+    return this.read(() => this.committed.resources());
+  }
+  lastSeq(): Promise<number> {
+    return this.read(() => this.statements.lastSeq.get()!.value);
+  }
+
+  // Conflict queue
+
+  addConflict(conflict: NewConflict): Promise<ConflictEntry> {
+    return this.write((session) => session.addConflict(conflict));
+  }
+
+  listConflicts(query: { status?: ConflictStatus; resource?: string; limit?: number } = {}): Promise<ConflictEntry[]> {
+    return this.read(() => {
+      const conditions: string[] = [];
+      const params: (string | number)[] = [];
+      if (query.status !== undefined) {
+        conditions.push('status = ?');
+        params.push(query.status);
+      }
+      if (query.resource !== undefined) {
+        conditions.push('resource = ?');
+        params.push(query.resource);
+      }
+      const where = conditions.length > 0 ? `WHERE ${conditions.join(' AND ')}` : '';
+      params.push(query.limit ?? -1);
+      const rows = this.reader.prepare(`SELECT * FROM conflicts ${where} ORDER BY id LIMIT ?`).all(...params) as ConflictRow[];
+      return rows.map(conflictFromRow);
+    });
+  }
+
+  getConflict(id: number): Promise<ConflictEntry | undefined> {
+    return this.read(() => {
+      const row = this.statements.conflictById.get(id);
+      return row ? conflictFromRow(row) : undefined;
+    });
+  }
+
+  resolveConflict(id: number, resolution: Record<string, unknown>, at: string): Promise<void> {
+    return this.write(() => {
+      const row = this.statements.conflictStatus.get(id);
+      if (!row) {
+        throw new SluiceError('CONFLICT_NOT_FOUND', `There is no conflict ${id}`, { status: 404, fix: 'Reload the conflict queue' });
+      }
+      if (row.status === 'resolved') {
+        throw new SluiceError('CONFLICT_ALREADY_RESOLVED', `Conflict ${id} was already resolved`, {
+          status: 409,
+          fix: 'Someone else resolved it first; reload the conflict queue to see their resolution',
+        });
+      }
+      this.statements.resolveConflict.run(JSON.stringify(resolution), at, id);
+    });
+  }
+
+  // Users
+
+  getUser(username: string): Promise<UserRecord | undefined> {
+    return this.read(() => {
+      const row = this.statements.userByName.get(username);
+      return row ? userFromRow(row) : undefined;
+    });
+  }
+  putUser(user: UserRecord): Promise<void> {
+    return this.write(() => {
+      this.statements.upsertUser.run(user.username, user.passwordHash, JSON.stringify(user.roles), user.created_at);
+    });
+  }
+  listUsers(): Promise<UserRecord[]> {
+    return this.read(() => this.statements.allUsers.all().map(userFromRow));
+  }
+
+  // Settings
+
+  getSetting(key: string): Promise<string | undefined> {
+    return this.read(() => this.statements.settingByKey.get(key)?.value);
+  }
+  setSetting(key: string, value: string): Promise<void> {
+    return this.write(() => {
+      this.statements.upsertSetting.run(key, value);
+    });
+  }
+
+  // Repositories
+
+  getRepository(uuid: string): Promise<RepositoryRecord | undefined> {
+    return this.read(() => {
+      const row = this.statements.repositoryByUuid.get(uuid);
+      return row ? repositoryFromRow(row) : undefined;
+    });
+  }
+  listRepositories(): Promise<RepositoryRecord[]> {
+    return this.read(() => this.statements.allRepositories.all().map(repositoryFromRow));
+  }
+  putRepository(repository: RepositoryRecord): Promise<void> {
+    return this.write(() => {
+      this.statements.upsertRepository.run(
+        repository.uuid,
+        repository.name,
+        repository.apitype,
+        repository.url ?? null,
+        JSON.stringify(repository.config),
+        repository.created_at,
+        repository.updated_at,
+      );
+    });
+  }
+  deleteRepository(uuid: string): Promise<void> {
+    return this.write(() => {
+      this.statements.deleteRepository.run(uuid);
+    });
+  }
+
+  // Sync log
+
+  appendLog(entry: NewLogEntry): Promise<LogEntry> {
+    return this.write(() => {
+      const id = Number(
+        this.statements.insertLog.run(
+          entry.timestmp,
+          entry.repository ?? null,
+          entry.resource ?? null,
+          entry.mode,
+          entry.action,
+          entry.result,
+          entry.remote ? 1 : 0,
+          entry.message,
+          entry.run_id ?? null,
+        ).lastInsertRowid,
+      );
+      return logFromRow(this.statements.logByIdOnWriter.get(id)!);
+    });
+  }
+
+  listLog(query: LogQuery = {}): Promise<LogEntry[]> {
+    return this.read(() => {
+      const conditions: string[] = [];
+      const params: (string | number)[] = [];
+      for (const key of ['repository', 'resource', 'result', 'run_id'] as const) {
+        const value = query[key];
+        if (value !== undefined) {
+          conditions.push(`${key} = ?`);
+          params.push(value);
+        }
+      }
+      if (query.beforeId !== undefined) {
+        conditions.push('id < ?');
+        params.push(query.beforeId);
+      }
+      const where = conditions.length > 0 ? `WHERE ${conditions.join(' AND ')}` : '';
+      params.push(query.limit ?? DEFAULT_LOG_LIMIT);
+      const rows = this.reader.prepare(`SELECT * FROM sync_log ${where} ORDER BY id DESC LIMIT ?`).all(...params) as LogRow[];
+      return rows.map(logFromRow);
+    });
+  }
+
+  /** Waits for the running transaction, then closes both connections. Closing twice is harmless. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    const release = await this.mutex.acquire();
+    try {
+      if (this.closed) return;
+      this.closed = true;
+      this.reader.close();
+      this.writer.close();
+    } finally {
+      release();
+    }
+  }
+}
+
+function prepareStateStatements(writer: Database.Database, reader: Database.Database) {
+  return {
+    lastSeq: reader.prepare<[], { value: number }>("SELECT value FROM counters WHERE name = 'seq'"),
+    conflictById: reader.prepare<[number], ConflictRow>('SELECT * FROM conflicts WHERE id = ?'),
+    conflictStatus: writer.prepare<[number], { status: string }>('SELECT status FROM conflicts WHERE id = ?'),
+    resolveConflict: writer.prepare<[string, string, number]>(
+      "UPDATE conflicts SET status = 'resolved', resolution = ?, resolved_at = ? WHERE id = ?",
+    ),
+    userByName: reader.prepare<[string], UserRow>('SELECT * FROM users WHERE username = ?'),
+    allUsers: reader.prepare<[], UserRow>('SELECT * FROM users ORDER BY username'),
+    upsertUser: writer.prepare<[string, string, string, string]>(
+      'INSERT INTO users (username, password_hash, roles, created_at) VALUES (?, ?, ?, ?) ' +
+        'ON CONFLICT (username) DO UPDATE SET password_hash = excluded.password_hash, roles = excluded.roles, created_at = excluded.created_at',
+    ),
+    settingByKey: reader.prepare<[string], { value: string }>('SELECT value FROM settings WHERE key = ?'),
+    upsertSetting: writer.prepare<[string, string]>(
+      'INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value',
+    ),
+    repositoryByUuid: reader.prepare<[string], RepositoryRow>('SELECT * FROM repositories WHERE uuid = ?'),
+    allRepositories: reader.prepare<[], RepositoryRow>('SELECT * FROM repositories ORDER BY name, uuid'),
+    upsertRepository: writer.prepare<[string, string, string, string | null, string, string, string]>(
+      'INSERT INTO repositories (uuid, name, apitype, url, config, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?) ' +
+        'ON CONFLICT (uuid) DO UPDATE SET name = excluded.name, apitype = excluded.apitype, url = excluded.url, ' +
+        'config = excluded.config, created_at = excluded.created_at, updated_at = excluded.updated_at',
+    ),
+    deleteRepository: writer.prepare<[string]>('DELETE FROM repositories WHERE uuid = ?'),
+    insertLog: writer.prepare<[string, string | null, string | null, string, string, string, number, string, string | null]>(
+      'INSERT INTO sync_log (timestmp, repository, resource, mode, action, result, remote, message, run_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)',
+    ),
+    logByIdOnWriter: writer.prepare<[number], LogRow>('SELECT * FROM sync_log WHERE id = ?'),
+  };
+}
+
+/**
+ * Opens (creating or migrating) the SQLite store at `options.file`: WAL, synchronous=NORMAL,
+ * foreign keys on. Fails with STORE_OPEN_FAILED or STORE_SCHEMA_TOO_NEW.
+ */
+export async function openSqliteStore(options: SqliteStoreOptions): Promise<Store> {
+  const { writer, reader } = openConnections(options.file, options.busyTimeoutMs ?? DEFAULT_BUSY_TIMEOUT_MS);
+  return new SqliteStore(writer, reader);
+}

@@ -1,0 +1,142 @@
+/**
+ * Record reads on one connection. The store keeps one reader on its read-only connection (sees the
+ * last commit) and one on the write connection (used inside a transaction, sees its own writes).
+ */
+import type Database from 'better-sqlite3';
+import { dataValue } from '../../s3xml/model.js';
+import type { FieldValue } from '../../s3xml/model.js';
+import type { RecordQuery, StoredRecord } from '../store.js';
+import { buildRecordCount, buildRecordQuery, DRIVING_FILTER_LIMIT, drivingFilterProbes } from './record-query.js';
+import type { QueryPlanChoice, SqlParam } from './record-query.js';
+import { RECORD_COLUMNS, rowToRecord } from './record-rows.js';
+import type { RecordRow } from './record-rows.js';
+
+const STATEMENT_CACHE_LIMIT = 200;
+
+export interface FieldValueCount {
+  value: FieldValue;
+  text?: string;
+  count: number;
+}
+
+export class RecordReader {
+  private readonly byKey: Database.Statement<[string, string], RecordRow>;
+  private readonly byUuid: Database.Statement<[string], RecordRow>;
+  private readonly referencing: Database.Statement<[string], RecordRow>;
+  private readonly resourceCounts: Database.Statement<[], { resource: string; count: number }>;
+  private readonly fieldSamples: Database.Statement<[string, string], { raw: string | null; text: string | null; count: number }>;
+  private readonly dynamic = new Map<string, Database.Statement<SqlParam[]>>();
+
+  constructor(private readonly db: Database.Database) {
+    this.byKey = db.prepare(`SELECT ${RECORD_COLUMNS} FROM records r WHERE r.resource = ? AND r.uuid = ?`);
+    this.byUuid = db.prepare(`SELECT ${RECORD_COLUMNS} FROM records r WHERE r.uuid = ? ORDER BY r.resource`);
+    this.referencing = db.prepare(
+      `SELECT ${RECORD_COLUMNS} FROM record_references x JOIN records r ON r.id = x.record_id ` +
+        'WHERE x.target_uuid = ? ORDER BY r.resource, r.uuid',
+    );
+    // Live records only; a resource that holds nothing but tombstones is listed with count 0.
+    this.resourceCounts = db.prepare(
+      'SELECT resource, sum(deleted = 0) AS count FROM records GROUP BY resource ORDER BY resource',
+    );
+    // Grouped on the raw attribute and label first; decoding (dataValue) happens in JavaScript so it
+    // is exactly the importer's, then equal decoded values are merged.
+    this.fieldSamples = db.prepare(
+      "SELECT json_extract(d.value, '$.value') AS raw, json_extract(d.value, '$.text') AS text, count(*) AS count " +
+        "FROM records r, json_each(r.body, '$.data') d " +
+        "WHERE r.resource = ? AND r.deleted = 0 AND json_extract(d.value, '$.field') = ? GROUP BY raw, text",
+    );
+  }
+
+  private statement(sql: string): Database.Statement<SqlParam[]> {
+    let statement = this.dynamic.get(sql);
+    if (!statement) {
+      if (this.dynamic.size >= STATEMENT_CACHE_LIMIT) this.dynamic.clear();
+      statement = this.db.prepare<SqlParam[]>(sql);
+      this.dynamic.set(sql, statement);
+    }
+    return statement;
+  }
+
+  getRecord(resource: string, uuid: string): StoredRecord | undefined {
+    const row = this.byKey.get(resource, uuid);
+    return row ? rowToRecord(row) : undefined;
+  }
+
+  findByUuid(uuid: string): StoredRecord[] {
+    return this.byUuid.all(uuid).map(rowToRecord);
+  }
+
+  findReferencing(uuid: string): StoredRecord[] {
+    return this.referencing.all(uuid).map(rowToRecord);
+  }
+
+  /** Picks the most selective eq/belongs filter to drive the query, if one is selective enough. */
+  private planChoice(query: RecordQuery): QueryPlanChoice {
+    let best: QueryPlanChoice = {};
+    let fewest = DRIVING_FILTER_LIMIT;
+    for (const { filterIndex, probe } of drivingFilterProbes(query)) {
+      const { hits } = this.statement(probe.sql).get(...probe.params) as { hits: number };
+      if (hits < fewest) {
+        fewest = hits;
+        best = { drivingFilter: filterIndex };
+      }
+    }
+    return best;
+  }
+
+  queryRecords(query: RecordQuery): StoredRecord[] {
+    const { sql, params } = buildRecordQuery(query, this.planChoice(query));
+    return (this.statement(sql).all(...params) as RecordRow[]).map(rowToRecord);
+  }
+
+  countRecords(query: RecordQuery): number {
+    const { sql, params } = buildRecordCount(query, this.planChoice(query));
+    return (this.statement(sql).get(...params) as { count: number }).count;
+  }
+
+  resources(): { resource: string; count: number }[] {
+    return this.resourceCounts.all().map((row) => ({ resource: row.resource, count: row.count }));
+  }
+
+  /**
+   * Distinct decoded values of a data field over the live records of a resource, most frequent
+   * first (ties in value order). Each value is reported once with its most frequent label. A list
+   * value counts as one value (it is not split into options); NULL values are left out.
+   */
+  fieldValues(resource: string, field: string, limit?: number): FieldValueCount[] {
+    const merged = new Map<string, { value: FieldValue; count: number; texts: Map<string, number> }>();
+    for (const sample of this.fieldSamples.all(resource, field)) {
+      const value = dataValue({ field, ...(sample.raw !== null ? { value: sample.raw } : {}), ...(sample.text !== null ? { text: sample.text } : {}) });
+      if (value === null) continue;
+      const key = JSON.stringify(value);
+      let entry = merged.get(key);
+      if (!entry) {
+        entry = { value, count: 0, texts: new Map() };
+        merged.set(key, entry);
+      }
+      entry.count += sample.count;
+      if (sample.text !== null) entry.texts.set(sample.text, (entry.texts.get(sample.text) ?? 0) + sample.count);
+    }
+    const results = [...merged.entries()]
+      .sort(([keyA, a], [keyB, b]) => b.count - a.count || (keyA < keyB ? -1 : keyA > keyB ? 1 : 0))
+      .map(([, entry]) => {
+        const result: FieldValueCount = { value: entry.value, count: entry.count };
+        const label = mostFrequent(entry.texts);
+        if (label !== undefined) result.text = label;
+        return result;
+      });
+    return limit === undefined ? results : results.slice(0, limit);
+  }
+}
+
+function mostFrequent(counts: Map<string, number>): string | undefined {
+  let best: string | undefined;
+  let bestCount = -1;
+  for (const [text, count] of counts) {
+    if (count > bestCount || (count === bestCount && best !== undefined && text < best)) {
+      best = text;
+      bestCount = count;
+    }
+  }
+  return best;
+}

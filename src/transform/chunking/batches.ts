@@ -1,0 +1,152 @@
+import { SluiceError } from '../../errors.js';
+import { splitS3XML, type SplitItem } from './s3xml-splitter.js';
+
+/**
+ * Groups the top-level resources of an S3XML document into batch documents for record-local
+ * stylesheets. Each batch is a complete S3XML document: the original prolog and root start tag
+ * (so root attributes such as `domain` stay visible), a run of consecutive items, the root end tag.
+ *
+ * Lookup context: a stylesheet may look up other top-level resources by key, typically the
+ * `gis_location` records an Eden export appends after the main records. Names given as context
+ * are read in a first pass and not batched as records; each batch then carries the context
+ * resources its `<reference>`s point to, after its own records. Such resources must produce no
+ * output of their own (they are lookups), which is what makes the joined output equal to the
+ * whole-document output.
+ */
+
+export interface BatchOptions {
+  /** Records per batch. */
+  records: number;
+  /** Upper bound on a batch's size in bytes (a batch always holds at least one record). */
+  bytes: number;
+  /** Table names (`gis_location`, …) used as lookup context. */
+  contextResources: string[];
+}
+
+export interface BatchDocument {
+  index: number;
+  text: string;
+  records: number;
+  bytes: number;
+  /** Offset in the input of the batch's first record, for error messages. */
+  offset: number;
+}
+
+export interface DocumentFrame {
+  prolog: string;
+  rootStartTag: string;
+  rootEndTag: string;
+}
+
+export type SourceOpener = () => AsyncIterable<Uint8Array>;
+
+const decoder = new TextDecoder('utf-8');
+
+function contextKey(name: string, uuid: string): string {
+  return `${name}\u0000${uuid}`;
+}
+
+function decodeAttribute(raw: string): string {
+  return raw.replace(/&quot;/g, '"').replace(/&apos;/g, "'").replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&amp;/g, '&');
+}
+
+/** The (table, uuid) pairs a batch's `<reference>` elements point to; uuid may be a JSON list. */
+export function referencedKeys(text: string, names: Set<string>): string[] {
+  const keys: string[] = [];
+  const pattern = /<reference\b[^>]*>/g;
+  for (let match = pattern.exec(text); match; match = pattern.exec(text)) {
+    const tag = match[0];
+    const resource = /\sresource\s*=\s*(?:"([^"]*)"|'([^']*)')/.exec(tag);
+    const table = resource?.[1] ?? resource?.[2];
+    if (!table || !names.has(table)) continue;
+    const uuidMatch = /\suuid\s*=\s*(?:"([^"]*)"|'([^']*)')/.exec(tag);
+    const raw = uuidMatch?.[1] ?? uuidMatch?.[2];
+    if (raw === undefined) continue;
+    const value = decodeAttribute(raw);
+    if (value.startsWith('[')) {
+      try {
+        for (const uuid of JSON.parse(value) as unknown[]) if (typeof uuid === 'string') keys.push(contextKey(table, uuid));
+      } catch {
+        keys.push(contextKey(table, value));
+      }
+    } else keys.push(contextKey(table, value));
+  }
+  return keys;
+}
+
+/** First pass: the raw bytes of every context resource, by (table, uuid). */
+export async function collectContext(open: SourceOpener, names: string[]): Promise<Map<string, Buffer>> {
+  const wanted = new Set(names);
+  const context = new Map<string, Buffer>();
+  for await (const event of splitS3XML(open())) {
+    if (event.kind !== 'item') continue;
+    const { item } = event;
+    if (item.name && item.uuid && wanted.has(item.name)) context.set(contextKey(item.name, item.uuid), item.bytes);
+  }
+  return context;
+}
+
+function checkEncoding(prolog: string): void {
+  const declared = /encoding\s*=\s*["']([^"']+)["']/.exec(prolog)?.[1]?.toLowerCase();
+  if (declared && !['utf-8', 'utf8', 'us-ascii', 'ascii'].includes(declared)) {
+    throw new SluiceError('XSLT_CHUNKING_UNSUPPORTED', `chunked transforms read UTF-8 input; this document is ${declared}`, {
+      status: 422,
+      fix: 'Convert the document to UTF-8, or transform it whole (without --chunked)',
+    });
+  }
+}
+
+/**
+ * Second pass: yields the frame once, then the batch documents in document order. Reading pauses
+ * while the consumer is busy, so memory stays bounded by the batches in flight.
+ */
+export async function* batchDocuments(
+  open: SourceOpener,
+  options: BatchOptions,
+  context: Map<string, Buffer>,
+): AsyncGenerator<{ frame: DocumentFrame } | { batch: BatchDocument }> {
+  const contextNames = new Set(options.contextResources);
+  let frame: DocumentFrame | undefined;
+  let pending: SplitItem[] = [];
+  let pendingBytes = 0;
+  let index = 0;
+
+  const build = (items: SplitItem[], tail: Buffer | undefined): BatchDocument => {
+    const records = items.map((item) => decoder.decode(item.bytes)).join('');
+    let extra = '';
+    if (context.size > 0) {
+      const seen = new Set<string>();
+      for (const key of referencedKeys(records, contextNames)) {
+        if (seen.has(key)) continue;
+        seen.add(key);
+        const bytes = context.get(key);
+        if (bytes) extra += decoder.decode(bytes);
+      }
+    }
+    const text = `${frame!.prolog}${frame!.rootStartTag}${records}${extra}${tail ? decoder.decode(tail) : ''}${frame!.rootEndTag}`;
+    return { index: index++, text, records: items.length, bytes: Buffer.byteLength(text), offset: items[0]?.offset ?? 0 };
+  };
+
+  for await (const event of splitS3XML(open())) {
+    if (event.kind === 'root') {
+      checkEncoding(event.prolog);
+      frame = { prolog: event.prolog, rootStartTag: event.startTag, rootEndTag: `</${event.name}>` };
+      yield { frame };
+      continue;
+    }
+    if (event.kind === 'item') {
+      const { item } = event;
+      if (item.name && contextNames.has(item.name)) continue;
+      if (pending.length > 0 && (pending.length >= options.records || pendingBytes + item.bytes.length > options.bytes)) {
+        yield { batch: build(pending, undefined) };
+        pending = [];
+        pendingBytes = 0;
+      }
+      pending.push(item);
+      pendingBytes += item.bytes.length;
+      continue;
+    }
+    // The tail (whitespace, comments after the last record) belongs to the last batch.
+    if (pending.length > 0 || index === 0) yield { batch: build(pending, event.tail) };
+  }
+}

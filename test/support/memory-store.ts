@@ -1,0 +1,274 @@
+/**
+ * An in-memory Store for fast unit tests of the code above the store (importer, exporter, sync).
+ * It keeps the contract's observable behaviour: serialised transactions with read-your-writes
+ * inside and isolation outside, store-wide strictly increasing `seq`, msince/afterSeq/filters/
+ * paging/ordering (filters through the shared `matchesFilters`). Everything handed in or out is deep-copied so a caller mutating a record it got
+ * back cannot change the store behind its back (the SQLite store behaves the same way by nature).
+ */
+import { SluiceError } from '../../src/errors.js';
+import { dataValue, referenceUuids, type FieldValue } from '../../src/s3xml/model.js';
+import { matchesFilters } from '../../src/store/url-filter-match.js';
+import type {
+  ConflictEntry,
+  ConflictStatus,
+  LogEntry,
+  LogQuery,
+  NewConflict,
+  NewLogEntry,
+  RecordAccess,
+  RecordQuery,
+  RecordWrite,
+  RepositoryRecord,
+  Store,
+  StoredRecord,
+  StoreTransaction,
+  UserRecord,
+} from '../../src/store/store.js';
+
+const clone = <T>(value: T): T => structuredClone(value);
+const recordKey = (resource: string, uuid: string): string => `${resource}\u0000${uuid}`;
+
+interface CommittedState {
+  records: Map<string, StoredRecord>;
+  conflicts: ConflictEntry[];
+  seq: number;
+}
+
+/** Pending writes of one transaction, applied to the committed state only on success. */
+class PendingWrites {
+  readonly records = new Map<string, StoredRecord>();
+  readonly conflicts: ConflictEntry[] = [];
+  /** Set when the transaction has ended: its handle must not be used any more. */
+  ended = false;
+  constructor(public seq: number) {}
+}
+
+class RecordView implements RecordAccess {
+  constructor(
+    private readonly state: CommittedState,
+    private readonly pending: PendingWrites | undefined,
+    private readonly nextConflictId: () => number,
+  ) {}
+
+  private all(): StoredRecord[] {
+    if (!this.pending || this.pending.records.size === 0) return [...this.state.records.values()];
+    const merged = new Map(this.state.records);
+    for (const [key, record] of this.pending.records) merged.set(key, record);
+    return [...merged.values()];
+  }
+
+  async getRecord(resource: string, uuid: string): Promise<StoredRecord | undefined> {
+    const key = recordKey(resource, uuid);
+    const record = this.pending?.records.get(key) ?? this.state.records.get(key);
+    return record ? clone(record) : undefined;
+  }
+
+  async findByUuid(uuid: string): Promise<StoredRecord[]> {
+    return this.all()
+      .filter((record) => record.uuid === uuid)
+      .map(clone);
+  }
+
+  async queryRecords(query: RecordQuery): Promise<StoredRecord[]> {
+    const matching = this.all().filter((record) => matchesQuery(record, query));
+    if (query.orderBy === 'seq') matching.sort((a, b) => a.seq - b.seq);
+    else matching.sort((a, b) => compareStrings(a.modified_on, b.modified_on) || compareStrings(a.uuid, b.uuid));
+    const start = query.start ?? 0;
+    const end = query.limit === undefined ? undefined : start + query.limit;
+    return matching.slice(start, end).map(clone);
+  }
+
+  async countRecords(query: RecordQuery): Promise<number> {
+    return this.all().filter((record) => matchesQuery(record, query)).length;
+  }
+
+  private writable(): PendingWrites {
+    if (!this.pending) throw new Error('memory store: writes go through a transaction');
+    if (this.pending.ended) throw new SluiceError('STORE_TRANSACTION_CLOSED', 'this transaction has ended', { status: 500 });
+    return this.pending;
+  }
+
+  async putRecord(record: RecordWrite): Promise<StoredRecord> {
+    const pending = this.writable();
+    if (!record.resource || !record.uuid) throw new SluiceError('STORE_INVALID_RECORD', 'a record needs a resource and a uuid', { status: 400 });
+    pending.seq += 1;
+    const stored: StoredRecord = { ...clone(record), seq: pending.seq };
+    pending.records.set(recordKey(record.resource, record.uuid), stored);
+    return clone(stored);
+  }
+
+  async findReferencing(uuid: string): Promise<StoredRecord[]> {
+    return this.all()
+      .filter((record) => record.references.some((reference) => referenceUuids(reference).includes(uuid)))
+      .map(clone);
+  }
+
+  async fieldValues(resource: string, field: string, limit = 100): Promise<{ value: FieldValue; text?: string; count: number }[]> {
+    const counts = new Map<string, { value: FieldValue; count: number; labels: Map<string, number> }>();
+    for (const record of this.all()) {
+      if (record.resource !== resource || record.deleted) continue;
+      const data = record.data.find((entry) => entry.field === field);
+      if (!data) continue;
+      const value = dataValue(data);
+      if (value === null) continue;
+      const key = JSON.stringify(value);
+      const seen = counts.get(key) ?? { value, count: 0, labels: new Map<string, number>() };
+      seen.count += 1;
+      if (data.text !== undefined) seen.labels.set(data.text, (seen.labels.get(data.text) ?? 0) + 1);
+      counts.set(key, seen);
+    }
+    return [...counts.values()]
+      .sort((a, b) => b.count - a.count)
+      .slice(0, limit)
+      .map(({ value, count, labels }) => {
+        const label = [...labels.entries()].sort((a, b) => b[1] - a[1])[0]?.[0];
+        return { value, ...(label === undefined ? {} : { text: label }), count };
+      });
+  }
+
+  async resources(): Promise<{ resource: string; count: number }[]> {
+    const counts = new Map<string, number>();
+    for (const record of this.all()) counts.set(record.resource, (counts.get(record.resource) ?? 0) + (record.deleted ? 0 : 1));
+    return [...counts.entries()].sort(([a], [b]) => compareStrings(a, b)).map(([resource, count]) => ({ resource, count }));
+  }
+
+  async addConflict(conflict: NewConflict): Promise<ConflictEntry> {
+    const pending = this.writable();
+    const defined = Object.fromEntries(Object.entries(conflict).filter(([, item]) => item !== undefined)) as NewConflict;
+    const entry: ConflictEntry = { ...clone(defined), id: this.nextConflictId(), status: 'open' };
+    pending.conflicts.push(entry);
+    return clone(entry);
+  }
+}
+
+function compareStrings(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+function matchesQuery(record: StoredRecord, query: RecordQuery): boolean {
+  if (record.resource !== query.resource) return false;
+  if (!query.includeDeleted && record.deleted) return false;
+  if (query.msince !== undefined && record.modified_on < query.msince) return false;
+  if (query.afterSeq !== undefined && record.seq <= query.afterSeq) return false;
+  if (query.topLevelOnly && record.parent) return false;
+  if (query.parent && (record.parent?.resource !== query.parent.resource || record.parent.uuid !== query.parent.uuid)) {
+    return false;
+  }
+  return matchesFilters(record, query.filters ?? []);
+}
+
+export interface MemoryStore extends Store {
+  /** Every record including deleted ones, for assertions. */
+  allRecords(): StoredRecord[];
+}
+
+export function createMemoryStore(): MemoryStore {
+  const state: CommittedState = { records: new Map(), conflicts: [], seq: 0 };
+  let conflictCounter = 0;
+  const nextConflictId = () => ++conflictCounter;
+  let queue: Promise<unknown> = Promise.resolve();
+  const settings = new Map<string, string>();
+  const users = new Map<string, UserRecord>();
+  const repositories = new Map<string, RepositoryRecord>();
+  const log: LogEntry[] = [];
+  const committedView = new RecordView(state, undefined, nextConflictId);
+
+  function transaction<T>(work: (tx: StoreTransaction) => Promise<T>): Promise<T> {
+    const run = async (): Promise<T> => {
+      const pending = new PendingWrites(state.seq);
+      const savedConflictCounter = conflictCounter;
+      try {
+        const result = await work(new RecordView(state, pending, nextConflictId));
+        pending.ended = true;
+        for (const [key, record] of pending.records) state.records.set(key, record);
+        state.conflicts.push(...pending.conflicts);
+        state.seq = pending.seq;
+        return result;
+      } catch (error) {
+        pending.ended = true;
+        conflictCounter = savedConflictCounter;
+        throw error;
+      }
+    };
+    const result = queue.then(run, run);
+    queue = result.catch(() => undefined);
+    return result;
+  }
+
+  const store: MemoryStore = {
+    kind: 'sqlite',
+    getRecord: (resource, uuid) => committedView.getRecord(resource, uuid),
+    findByUuid: (uuid) => committedView.findByUuid(uuid),
+    queryRecords: (query) => committedView.queryRecords(query),
+    countRecords: (query) => committedView.countRecords(query),
+    putRecord: (record) => transaction((tx) => tx.putRecord(record)),
+    findReferencing: (uuid) => committedView.findReferencing(uuid),
+    fieldValues: (resource, field, limit) => committedView.fieldValues(resource, field, limit),
+    resources: () => committedView.resources(),
+    addConflict: (conflict) => transaction((tx) => tx.addConflict(conflict)),
+    transaction,
+    lastSeq: async () => state.seq,
+    listConflicts: async (query: { status?: ConflictStatus; resource?: string; limit?: number } = {}) =>
+      state.conflicts
+        .filter((entry) => (query.status === undefined || entry.status === query.status) && (query.resource === undefined || entry.resource === query.resource))
+        .slice(0, query.limit)
+        .map(clone),
+    getConflict: async (id) => {
+      const entry = state.conflicts.find((candidate) => candidate.id === id);
+      return entry ? clone(entry) : undefined;
+    },
+    resolveConflict: async (id, resolution, at) => {
+      const entry = state.conflicts.find((candidate) => candidate.id === id);
+      if (!entry) throw new SluiceError('CONFLICT_NOT_FOUND', `no conflict ${id}`, { status: 404 });
+      if (entry.status === 'resolved') throw new SluiceError('CONFLICT_ALREADY_RESOLVED', `conflict ${id} is already resolved`, { status: 409 });
+      entry.status = 'resolved';
+      entry.resolution = clone(resolution);
+      entry.resolved_at = at;
+    },
+    getUser: async (username) => {
+      const user = users.get(username);
+      return user ? clone(user) : undefined;
+    },
+    putUser: async (user) => {
+      users.set(user.username, clone(user));
+    },
+    listUsers: async () => [...users.values()].sort((a, b) => compareStrings(a.username, b.username)).map(clone),
+    getSetting: async (key) => settings.get(key),
+    setSetting: async (key, value) => {
+      settings.set(key, value);
+    },
+    getRepository: async (uuid) => {
+      const repository = repositories.get(uuid);
+      return repository ? clone(repository) : undefined;
+    },
+    listRepositories: async () =>
+      [...repositories.values()].sort((a, b) => compareStrings(a.name, b.name) || compareStrings(a.uuid, b.uuid)).map(clone),
+    putRepository: async (repository) => {
+      repositories.set(repository.uuid, clone(repository));
+    },
+    deleteRepository: async (uuid) => {
+      repositories.delete(uuid);
+    },
+    appendLog: async (entry: NewLogEntry) => {
+      const stored: LogEntry = { ...clone(entry), id: log.length + 1 };
+      log.push(stored);
+      return clone(stored);
+    },
+    listLog: async (query: LogQuery = {}) =>
+      log
+        .filter(
+          (entry) =>
+            (query.repository === undefined || entry.repository === query.repository) &&
+            (query.resource === undefined || entry.resource === query.resource) &&
+            (query.result === undefined || entry.result === query.result) &&
+            (query.run_id === undefined || entry.run_id === query.run_id) &&
+            (query.beforeId === undefined || entry.id < query.beforeId),
+        )
+        .reverse()
+        .slice(0, query.limit ?? 100)
+        .map(clone),
+    close: async () => undefined,
+    allRecords: () => [...state.records.values()].map(clone),
+  };
+  return store;
+}
