@@ -17,6 +17,11 @@ export interface ExportOptions {
   msince?: string;
   /** seq > afterSeq: the exact change feed between Sluice peers. */
   afterSeq?: number;
+  /**
+   * seq <= untilSeq: closes the change window (a page of the change feed is `(afterSeq, untilSeq]`;
+   * see sync/change-window.ts). A master counts as changed when it or a component changed inside.
+   */
+  untilSeq?: number;
   includeDeleted?: boolean;
   filters?: FieldFilter[];
   /** Paging over masters. */
@@ -86,6 +91,7 @@ interface Settings {
   resource: string;
   msince: string | undefined;
   afterSeq: number | undefined;
+  untilSeq: number | undefined;
   includeDeleted: boolean;
   filters: FieldFilter[];
   start: number;
@@ -98,13 +104,16 @@ interface Settings {
 function settingsOf(options: ExportOptions): Settings {
   const bad = (message: string, fix: string) => new SluiceError('BAD_EXPORT_OPTIONS', message, { status: 400, fix });
   const count = (value: number | undefined, name: string): number | undefined => {
-    if (value !== undefined && (!Number.isInteger(value) || value < 0)) throw bad(`${name} must be a non-negative integer`, `Pass ${name} as a whole number`);
+    if (value !== undefined && (!Number.isInteger(value) || value < 0)) {
+      throw bad(`${name} must be a non-negative integer`, `Pass ${name} as a whole number`);
+    }
     return value;
   };
   return {
     resource: options.resource,
     msince: options.msince === undefined ? undefined : parseMsince(options.msince),
     afterSeq: count(options.afterSeq, 'afterSeq'),
+    untilSeq: count(options.untilSeq, 'untilSeq'),
     includeDeleted: options.includeDeleted ?? false,
     filters: options.filters ?? [],
     start: count(options.start, 'start') ?? 0,
@@ -189,7 +198,7 @@ class TreeBuilder {
  */
 async function mastersWithChangedComponents(store: Store, settings: Settings, componentTables: ComponentTables): Promise<Set<string>> {
   const parents = new Set<string>();
-  if (settings.msince === undefined && settings.afterSeq === undefined) return parents;
+  if (settings.msince === undefined && settings.afterSeq === undefined && settings.untilSeq === undefined) return parents;
   if (settings.components === false) return parents;
   for (const table of await componentTables.list()) {
     for (let start = 0; ; start += BATCH) {
@@ -202,6 +211,7 @@ async function mastersWithChangedComponents(store: Store, settings: Settings, co
         limit: BATCH,
       });
       for (const record of batch) {
+        if (settings.untilSeq !== undefined && record.seq > settings.untilSeq) continue;
         if (record.parent?.resource === settings.resource && wantsComponent(settings, record)) parents.add(record.parent.uuid);
       }
       if (batch.length < BATCH) break;
@@ -220,7 +230,37 @@ async function* masters(store: Store, settings: Settings, extraParents: Readonly
     orderBy: settings.afterSeq === undefined ? 'modified_on' : 'seq',
   };
   const changedInWindow = (record: StoredRecord) =>
-    (settings.msince === undefined || record.modified_on >= settings.msince) && (settings.afterSeq === undefined || record.seq > settings.afterSeq);
+    (settings.msince === undefined || record.modified_on >= settings.msince) &&
+    (settings.afterSeq === undefined || record.seq > settings.afterSeq) &&
+    (settings.untilSeq === undefined || record.seq <= settings.untilSeq);
+
+  if (extraParents.size === 0 && settings.untilSeq !== undefined) {
+    // The window's upper end is checked here; in seq order the walk stops at the first record past it.
+    const query: RecordQuery = {
+      ...base,
+      ...(settings.msince === undefined ? {} : { msince: settings.msince }),
+      ...(settings.afterSeq === undefined ? {} : { afterSeq: settings.afterSeq }),
+    };
+    let skipped = 0;
+    let yielded = 0;
+    for (let offset = 0; ; offset += BATCH) {
+      const batch = await store.queryRecords({ ...query, start: offset, limit: BATCH });
+      for (const record of batch) {
+        if (record.seq > settings.untilSeq) {
+          if (base.orderBy === 'seq') return;
+          continue;
+        }
+        if (skipped < settings.start) {
+          skipped += 1;
+          continue;
+        }
+        if (settings.limit !== undefined && yielded >= settings.limit) return;
+        yielded += 1;
+        yield record;
+      }
+      if (batch.length < BATCH) return;
+    }
+  }
 
   if (extraParents.size === 0) {
     const query: RecordQuery = {

@@ -55,7 +55,7 @@ export function parseFilterValues(raw: string): (string | null)[] {
 /** `~.field`, or a refusal that says which Eden selector feature is not supported. */
 function selectorField(selector: string, key: string): string {
   if (selector.includes('|')) {
-    throw badFilter(`filter ${key}: alternatives (a|b) are not supported`, 'Send one selector per filter; alternatives are not supported', key);
+    throw badFilter(`filter ${key}: alternatives (a|b) are not supported`, 'Send one selector per filter', key);
   }
   if (selector.includes('$')) {
     throw badFilter(
@@ -65,7 +65,11 @@ function selectorField(selector: string, key: string): string {
     );
   }
   if (!selector.startsWith('~.')) {
-    throw badFilter(`filter ${key}: only master fields (~.field) can be filtered`, 'Use a selector of the form ~.field; component selectors are not supported', key);
+    throw badFilter(
+      `filter ${key}: only master fields (~.field) can be filtered`,
+      'Use a selector of the form ~.field; component selectors are not supported',
+      key,
+    );
   }
   const field = selector.slice(2);
   if (!FIELD.test(field)) throw badFilter(`filter ${key}: "${field}" is not a field name`, 'Use a selector of the form ~.field', key);
@@ -79,7 +83,11 @@ function parseKey(key: string, resource: string | undefined): { field: string; o
   if (prefix) {
     const table = prefix[1] ?? '';
     if (table !== '~' && table !== resource) {
-      throw badFilter(`filter ${key} applies to table ${table}, not ${resource ?? 'the exported table'}`, 'Filter only the table being exported ([~] or no prefix)', key);
+      throw badFilter(
+        `filter ${key} applies to table ${table}, not ${resource ?? 'the exported table'}`,
+        'Filter only the table being exported ([~] or no prefix)',
+        key,
+      );
     }
     rest = rest.slice(prefix[0].length);
   }

@@ -107,6 +107,20 @@ function duplicateProblems(document: MappingDocument): MappingProblem[] {
     const fields = resource.fields ?? [];
     seen(fields.map((f) => f.local), 'local field', (i) => `/resources/${r}/fields/${i}`);
     seen(fields.map((f) => f.remote ?? f.local), 'remote field', (i) => `/resources/${r}/fields/${i}`);
+    fields.forEach((field, f) => {
+      for (const direction of ['inbound', 'outbound'] as const) {
+        const keys = Object.keys(field[direction]?.values ?? {});
+        seen(
+          keys.map((key) => key.replace(/[ \t\r\n]+/g, ' ').trim()),
+          'value',
+          (i) => `/resources/${r}/fields/${f}/${direction}/values/${escapePointer(keys[i] as string)}`,
+        );
+      }
+    });
   });
   return problems;
+}
+
+function escapePointer(token: string): string {
+  return token.replace(/~/g, '~0').replace(/\//g, '~1');
 }

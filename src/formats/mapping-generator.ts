@@ -57,7 +57,7 @@ function resourceTemplates(document: MappingDocument, resource: ResourceMapping,
   const remote = resource.remote ?? resource.local;
   const [source, target] = direction === 'inbound' ? [remote, local] : [local, remote];
   const out: string[] = [];
-  const rejecting: { field: string; table: string }[] = [];
+  const rejecting: { sourceField: string; localField: string; table: string }[] = [];
   const fieldTemplates: string[] = [];
 
   for (const field of resource.fields ?? []) {
@@ -71,7 +71,7 @@ function resourceTemplates(document: MappingDocument, resource: ResourceMapping,
     if (values && Object.keys(values).length > 0) {
       tableName = `$m:${direction}-${tables.length + 1}`;
       tables.push(tableVariable(tableName.slice(1), values));
-      if (policy.policy === 'reject') rejecting.push({ field: sourceField, table: tableName });
+      if (policy.policy === 'reject') rejecting.push({ sourceField, localField: fieldLocal, table: tableName });
     }
     if (sourceField === targetField && tableName === '()') continue;
     const dataMatch = `resource[@name = ${xpathString(source)}]/data[@field = ${xpathString(sourceField)}]`;
@@ -106,11 +106,13 @@ function resourceTemplates(document: MappingDocument, resource: ResourceMapping,
       '</xsl:copy>',
     ];
     if (rejecting.length > 0) {
-      const checks = rejecting.map(({ field, table }) => `m:unmapped(data[@field = ${xpathString(field)}], ${table})`).join(', ');
+      const checks = rejecting
+        .map(({ sourceField, localField, table }) => `${xpathString(localField)}: m:unmapped(data[@field = ${xpathString(sourceField)}], ${table})`)
+        .join(', ');
       out.push(
-        `    <xsl:variable name="unmapped" as="xs:string*" select="${attribute(`(${checks})`)}"/>`,
+        `    <xsl:variable name="unmapped" as="map(xs:string, xs:string*)" select="${attribute(`map{${checks}}`)}"/>`,
         '    <xsl:choose>',
-        '      <xsl:when test="exists($unmapped)">',
+        '      <xsl:when test="exists($unmapped?*)">',
         `        <xsl:sequence select="${attribute(`m:reject(., $unmapped, map{'direction': '${direction}', 'resource': ${xpathString(local)}})`)}"/>`,
         '      </xsl:when>',
         '      <xsl:otherwise>',
@@ -139,13 +141,27 @@ function resourceTemplates(document: MappingDocument, resource: ResourceMapping,
 function tableVariable(name: string, values: Record<string, string>): string {
   // Sorted by code point so that the same document always gives the same bytes.
   const keys = Object.keys(values).sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
-  const entries = keys.map((key) => `      ${xpathString(key.trim())}: ${xpathString(values[key] as string)}`);
+  const seen = new Set<string>();
+  const entries: string[] = [];
+  for (const key of keys) {
+    // Values are compared after normalize-space(), so keys are stored that way; the document
+    // validation refuses keys that collide once normalised.
+    const normalised = normalizeSpace(key);
+    if (seen.has(normalised)) continue;
+    seen.add(normalised);
+    entries.push(`      ${xpathString(normalised)}: ${xpathString(values[key] as string)}`);
+  }
   return [
     `  <xsl:variable name="${name}" as="map(xs:string, xs:string)" select="`,
     `    map{`,
     attribute(entries.join(',\n')),
     '    }"/>',
   ].join('\n');
+}
+
+/** XPath's normalize-space(): XML whitespace collapsed, ends trimmed. */
+export function normalizeSpace(value: string): string {
+  return value.replace(/[ \t\r\n]+/g, ' ').trim();
 }
 
 /** An XPath string literal. */
@@ -270,7 +286,10 @@ const PRELUDE = `
           <xsl:when test="$json instance of array(*)">
             <xsl:attribute name="value" select="'[' || string-join($values ! m:json-string(.), ',') || ']'"/>
           </xsl:when>
-          <xsl:when test="$json instance of xs:double and (every $v in $values satisfies $v castable as xs:double)">
+          <xsl:when test="$json instance of xs:double and $values[1] castable as xs:double">
+            <xsl:attribute name="value" select="$values[1]"/>
+          </xsl:when>
+          <xsl:when test="$json instance of xs:boolean and $values[1] = ('true', 'false')">
             <xsl:attribute name="value" select="$values[1]"/>
           </xsl:when>
           <xsl:when test="$data/@value">
@@ -285,12 +304,12 @@ const PRELUDE = `
   <!-- A record with a value its reject policy does not allow is left out, and each value reported. -->
   <xsl:function name="m:reject" as="empty-sequence()">
     <xsl:param name="resource" as="element()"/>
-    <xsl:param name="unmapped" as="xs:string*"/>
+    <xsl:param name="unmapped" as="map(xs:string, xs:string*)"/>
     <xsl:param name="report" as="map(xs:string, xs:string)"/>
-    <xsl:for-each select="$resource/data">
-      <xsl:variable name="data" select="."/>
-      <xsl:for-each select="m:values(.)[. = $unmapped]">
-        <xsl:message select="m:report(map:put($report, 'field', string($data/@field)), ., $resource/(@uuid, @tuid)[1], 'rejected')"/>
+    <xsl:for-each select="sort(map:keys($unmapped))">
+      <xsl:variable name="field" select="."/>
+      <xsl:for-each select="$unmapped($field)">
+        <xsl:message select="m:report(map:put($report, 'field', $field), ., $resource/(@uuid, @tuid)[1], 'rejected')"/>
       </xsl:for-each>
     </xsl:for-each>
   </xsl:function>

@@ -11,7 +11,7 @@
 import { SluiceError } from '../errors.js';
 import type { StepName } from './steps.js';
 
-export type FormatName = 'cap' | 'have' | 'de' | 'csv' | 'xlsx' | 's3json' | 'geojson' | 'osm';
+export type FormatName = 'cap' | 'cap-atom' | 'have' | 'de' | 'csv' | 'xlsx' | 's3json' | 'geojson' | 'osm';
 
 /**
  * `document`: the stylesheet needs the whole document at once (a CAP feed becomes one DE
@@ -43,6 +43,11 @@ export interface FormatDeclaration {
   exportStylesheet?: string;
   /** Step that turns the received bytes into the XML the import stylesheet reads. */
   decode?: StepName;
+  /**
+   * The import stylesheet reads JSON: either as `<json>` text from the `json-wrap` step, or
+   * as the `$json` parameter from xsl:initial-template (the transform engine's jsonInput mode).
+   */
+  jsonImport?: boolean;
   /** Step that turns the export stylesheet's output into the bytes sent. */
   encode?: StepName;
   importScope: StylesheetScope;
@@ -68,6 +73,17 @@ const FORMATS: readonly FormatDeclaration[] = [
     // One alert is an <alert>, several become one EDXL-DE envelope.
     exportScope: 'document',
     xsd: { inbound: true, outbound: true },
+    resources: ['cap_alert'],
+  },
+  {
+    name: 'cap-atom',
+    label: 'Atom index of current CAP alerts',
+    extension: 'atom',
+    mediaTypes: ['application/atom+xml'],
+    binary: false,
+    exportStylesheet: 'cap/atom.xsl',
+    importScope: 'document',
+    exportScope: 'document',
     resources: ['cap_alert'],
   },
   {
@@ -145,7 +161,8 @@ const FORMATS: readonly FormatDeclaration[] = [
     importStylesheet: 'geojson/import.xsl',
     exportStylesheet: 'geojson/export.xsl',
     decode: 'json-wrap',
-    importScope: 'record',
+    jsonImport: true,
+    importScope: 'document',
     exportScope: 'document',
   },
   {
@@ -233,6 +250,23 @@ export function stylesheetPath(
     });
   }
   return template.replace('{prefix}', prefix).replace('{name}', name);
+}
+
+/**
+ * Every entry stylesheet the registry names (relative to stylesheets/), CSV column stylesheets
+ * included: what a build step compiles to SEF. Library modules they include are not listed.
+ */
+export function listStylesheetPaths(): string[] {
+  const paths = new Set<string>();
+  for (const format of FORMATS) {
+    for (const direction of ['import', 'export'] as const) {
+      const template = direction === 'import' ? format.importStylesheet : format.exportStylesheet;
+      if (!template) continue;
+      const resources = template.includes('{') ? CSV_RESOURCES : [undefined];
+      for (const resource of resources) paths.add(stylesheetPath(format, direction, resource));
+    }
+  }
+  return [...paths].sort();
 }
 
 export function splitResourceName(table: string): ResourceName {

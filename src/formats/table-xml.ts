@@ -88,10 +88,7 @@ export function tableFromXml(xml: string): Table {
   let cellField: string | undefined;
   let cellText = '';
   parser.on('opentag', (tag) => {
-    const attribute = (key: string): string | undefined => {
-      const value = tag.attributes[key];
-      return typeof value === 'string' ? value : value?.value;
-    };
+    const attribute = (key: string): string | undefined => tag.attributes[key];
     if (tag.name === 'table') name = attribute('name') ?? '';
     else if (tag.name === 'row') row = new Map();
     else if (tag.name === 'col' && row) {

@@ -13,6 +13,7 @@ import { serializeS3XMLStream } from '../s3xml/serialize.js';
 import type { S3Resource } from '../s3xml/model.js';
 import { parseMsince } from '../s3xml/timestamps.js';
 import type { Store } from '../store/store.js';
+import { changeWindow } from '../sync/change-window.js';
 import { edenMessage } from './eden-reply.js';
 
 const NAME_PART = /^[a-z][a-z0-9]*$/;
@@ -115,17 +116,39 @@ async function rootAttributes(ctx: ExportContext, options: ExportOptions): Promi
   };
 }
 
+/**
+ * With `since_seq` (Sluice peers) a page is a seq window rather than `limit` masters (see
+ * sync/change-window.ts); the root then says where it ends (`last_seq`) and whether to ask again
+ * (`more`), so the puller's checkpoint moves exactly as far as the page went.
+ */
+async function paged(ctx: ExportContext, options: ExportOptions): Promise<{ options: ExportOptions; root: Record<string, string> }> {
+  if (options.afterSeq === undefined) return { options, root: await rootAttributes(ctx, options) };
+  const window = await changeWindow(ctx.store, options.resource, options.afterSeq, options.limit);
+  const { limit: _limit, ...rest } = options;
+  const windowed: ExportOptions = { ...rest, untilSeq: window.untilSeq };
+  // No `results` count here: counting the rest of a large feed on every page would cost more than the page.
+  const root = {
+    success: String(window.untilSeq > window.afterSeq),
+    domain: ctx.domain,
+    url: ctx.baseUrl,
+    last_seq: String(window.untilSeq),
+    more: String(window.more),
+  };
+  return { options: windowed, root };
+}
+
 export async function sendS3XML(res: Response, ctx: ExportContext, options: ExportOptions): Promise<void> {
-  const root = await rootAttributes(ctx, options);
+  const page = await paged(ctx, options);
   res.status(200).type('application/xml; charset=utf-8');
-  const resources = exportResources(ctx.store, { ...options, domain: ctx.domain });
-  await writeAll(res, serializeS3XMLStream(root, resources));
+  const resources = exportResources(ctx.store, { ...page.options, domain: ctx.domain });
+  await writeAll(res, serializeS3XMLStream(page.root, resources));
 }
 
 export async function sendS3JSON(res: Response, ctx: ExportContext, options: ExportOptions): Promise<void> {
-  const root = await rootAttributes(ctx, options);
+  const page = await paged(ctx, options);
+  const root = page.root;
   const resources: S3Resource[] = [];
-  for await (const resource of exportResources(ctx.store, { ...options, domain: ctx.domain })) resources.push(resource);
+  for await (const resource of exportResources(ctx.store, { ...page.options, domain: ctx.domain })) resources.push(resource);
   res.status(200).type('application/json; charset=utf-8').send(JSON.stringify(toS3JSON({ attributes: root, resources })));
 }
 

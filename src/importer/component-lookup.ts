@@ -15,13 +15,7 @@ export class ComponentTables {
   /** Tables holding at least one component record (deleted ones included). */
   async list(): Promise<ReadonlySet<string>> {
     if (!this.tables) {
-      const tables = new Set<string>();
-      for (const { resource } of await this.access.resources()) {
-        const all = await this.access.countRecords({ resource, includeDeleted: true });
-        const topLevel = await this.access.countRecords({ resource, includeDeleted: true, topLevelOnly: true });
-        if (all > topLevel) tables.add(resource);
-      }
-      this.tables = tables;
+      this.tables = new Set(await this.access.componentResources());
     }
     for (const resource of this.noted) this.tables.add(resource);
     return this.tables;

@@ -6,6 +6,7 @@
  * proportional to the number of links, not to the size of the document.
  */
 import { referenceUuids, type S3Reference, type S3Resource } from '../s3xml/model.js';
+import { detached } from './detach.js';
 import { anonymousIdentityOf, stripLocalDomain, type AnonymousIdentity } from './identity.js';
 
 /** How an element carrying a tuid is identified once something references it. */
@@ -15,18 +16,27 @@ export function tuidKey(resource: string, tuid: string): string {
   return `${resource}\u0000${tuid}`;
 }
 
+// Index keys are kept for the whole import: detached so they do not pin parser chunks.
 function uuidLinkKey(resource: string, uuid: string): string {
-  return `u\u0000${resource}\u0000${uuid}`;
+  return detached(`u\u0000${resource}\u0000${uuid}`);
 }
 
 function tuidLinkKey(resource: string, tuid: string): string {
-  return `t\u0000${resource}\u0000${tuid}`;
+  return detached(`t\u0000${resource}\u0000${tuid}`);
 }
 
 /** The uids or tuids of a reference (both may be JSON lists). */
 export function referenceTuids(reference: S3Reference): string[] {
   if (reference.tuid === undefined) return [];
   return referenceUuids({ ...reference, uuid: reference.tuid });
+}
+
+function detachedIdentity(identity: AnonymousIdentity): AnonymousIdentity {
+  return {
+    resource: detached(identity.resource),
+    ...(identity.name === undefined ? {} : { name: detached(identity.name) }),
+    fingerprint: identity.fingerprint,
+  };
 }
 
 export interface DocumentIndex {
@@ -107,11 +117,11 @@ export class DocumentIndexBuilder {
 
   private collectTuids(resource: S3Resource, topLevel: boolean): void {
     if (resource.tuid !== undefined) {
-      const key = tuidKey(resource.name, resource.tuid);
+      const key = detached(tuidKey(resource.name, resource.tuid));
       // First definition wins, as the first element is the one a reader sees first.
       if (!this.tuids.has(key)) {
-        if (resource.uuid) this.tuids.set(key, { uuid: stripLocalDomain(resource.uuid, this.localDomain) });
-        else if (topLevel) this.tuids.set(key, { anonymous: anonymousIdentityOf(resource) });
+        if (resource.uuid) this.tuids.set(key, { uuid: detached(stripLocalDomain(resource.uuid, this.localDomain)) });
+        else if (topLevel) this.tuids.set(key, { anonymous: detachedIdentity(anonymousIdentityOf(resource)) });
         // A nested element without uuid gets its identity from its master; references to it
         // resolve once it has been imported (see references.ts).
       }

@@ -8,6 +8,7 @@ import type { S3Reference, S3Resource } from '../s3xml/model.js';
 import { formatTimestamp, isStrictTimestamp } from '../s3xml/timestamps.js';
 import type { ParentLink, RecordWrite, StoredRecord, StoreTransaction } from '../store/store.js';
 import type { ComponentTables } from './component-lookup.js';
+import { detached } from './detach.js';
 import { tuidKey, type DocumentIndex } from './document-index.js';
 import { applyFields, differingFields, normalizeContent, type RecordContent } from './fields.js';
 import { anonymousIdentityOf, componentUuid, inlineUuid, resolveAnonymous, stripLocalDomain } from './identity.js';
@@ -87,7 +88,7 @@ export class PageImporter {
     } catch (error) {
       if (!isSluiceError(error) || error.severity !== 'record') throw error;
       const problem = asSluiceError(error);
-      this.page.errors.push({ resource: item.name, ...(item.uuid ? { uuid: item.uuid } : {}), code: problem.code, message: problem.message });
+      this.recordError(item, item.uuid, problem.code, problem.message);
       return undefined;
     }
   }
@@ -139,7 +140,7 @@ export class PageImporter {
   private async importChecked(item: S3Resource, placement: Placement): Promise<ItemOutcome | undefined> {
     if (!this.validate(item, item.uuid)) return undefined;
     const uuid = await this.identify(item, placement);
-    if (item.tuid !== undefined) this.run.tuidUuids.set(tuidKey(item.name, item.tuid), uuid);
+    if (item.tuid !== undefined) this.run.tuidUuids.set(detached(tuidKey(item.name, item.tuid)), detached(uuid));
     const original = await this.tx.getRecord(item.name, uuid);
 
     const method: ImportMethod = item.deleted ? (item.replaced_by ? 'merge' : 'delete') : original ? 'update' : 'create';
@@ -190,7 +191,7 @@ export class PageImporter {
       compact({ created_on: item.created_on, attributes: { ...item.attributes }, data: item.data, references: resolved.references }),
     );
     const parent = placement.kind === 'component' ? placement.parent : undefined;
-    if (parent) this.run.componentTables.noteComponentTable(item.name);
+    if (parent) this.run.componentTables.noteComponentTable(detached(item.name));
 
     const live =
       method === 'create'
@@ -207,7 +208,7 @@ export class PageImporter {
     const target = this.run.index.tuids.get(key);
     if (!target) return undefined;
     const uuid = 'uuid' in target ? target.uuid : await resolveAnonymous(this.tx, target.anonymous);
-    this.run.tuidUuids.set(key, uuid);
+    this.run.tuidUuids.set(detached(key), detached(uuid));
     return uuid;
   }
 
@@ -215,7 +216,8 @@ export class PageImporter {
     const uuids = new Map<S3Reference, string>();
     for (const reference of item.references) {
       if (!reference.inline) continue;
-      const single = reference.uuid !== undefined && !reference.uuid.trim().startsWith('[') ? stripLocalDomain(reference.uuid, this.options.localDomain) : '';
+      const single =
+        reference.uuid !== undefined && !reference.uuid.trim().startsWith('[') ? stripLocalDomain(reference.uuid, this.options.localDomain) : '';
       const outcome = await this.importItem(reference.inline, {
         kind: 'inline',
         ownerResource: item.name,
@@ -286,9 +288,12 @@ export class PageImporter {
       return true;
     }
     const changedFields = undelete ? ['deleted', ...differing] : differing;
-    if (await this.rejectedAsConflict(item, placement, original, remote, 'update', changedFields, resolvedReferences)) return !original.deleted;
-    if (undelete && !policyAccepts(recordPolicy(this.options.updatePolicy), original, remote)) {
-      this.skip(item, placement, uuid, 'POLICY_KEPT_LOCAL', `the local record is deleted and update policy ${recordPolicy(this.options.updatePolicy)} keeps it so`);
+    if (await this.rejectedAsConflict(item, placement, original, remote, 'update', changedFields, resolvedReferences)) {
+      return !original.deleted;
+    }
+    const policy = recordPolicy(this.options.updatePolicy);
+    if (undelete && !policyAccepts(policy, original, remote)) {
+      this.skip(item, placement, uuid, 'POLICY_KEPT_LOCAL', `the local record is deleted and update policy ${policy} keeps it so`);
       return false;
     }
     const accepted = new Set(differing.filter((field) => policyAccepts(fieldPolicy(this.options.updatePolicy, field), original, remote)));
@@ -332,7 +337,8 @@ export class PageImporter {
     if (await this.rejectedAsConflict(item, placement, original, remote, method, fields, [])) return;
     const policy = recordPolicy(this.options.updatePolicy);
     if (!policyAccepts(policy, original, remote)) {
-      this.skip(item, placement, uuid, 'POLICY_KEPT_LOCAL', `update policy ${policy} keeps the local record rather than ${method === 'delete' ? 'deleting' : 'merging'} it`);
+      const verb = method === 'delete' ? 'deleting' : 'merging';
+      this.skip(item, placement, uuid, 'POLICY_KEPT_LOCAL', `update policy ${policy} keeps the local record rather than ${verb} it`);
       return;
     }
     await this.tx.putRecord(
@@ -351,7 +357,10 @@ export class PageImporter {
   }
 
   private async cascadeDelete(master: StoredRecord, modifiedOn: string): Promise<void> {
-    const components = await this.run.componentTables.componentsOf({ resource: master.resource, uuid: master.uuid }, { includeDeleted: false, access: this.tx });
+    const components = await this.run.componentTables.componentsOf(
+      { resource: master.resource, uuid: master.uuid },
+      { includeDeleted: false, access: this.tx },
+    );
     for (const component of components) {
       await this.tx.putRecord({ ...withoutSeq(component), deleted: true, modified_on: modifiedOn });
       this.page.deleted.push(component.uuid);
@@ -372,7 +381,10 @@ export class PageImporter {
   }
 
   private async reparentComponents(loser: StoredRecord, winner: string): Promise<void> {
-    const components = await this.run.componentTables.componentsOf({ resource: loser.resource, uuid: loser.uuid }, { includeDeleted: true, access: this.tx });
+    const components = await this.run.componentTables.componentsOf(
+      { resource: loser.resource, uuid: loser.uuid },
+      { includeDeleted: true, access: this.tx },
+    );
     for (const component of components) {
       const parent: ParentLink = { ...(component.parent as ParentLink), uuid: winner };
       await this.tx.putRecord({ ...withoutSeq(component), parent });

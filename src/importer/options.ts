@@ -1,9 +1,20 @@
 import { SluiceError } from '../errors.js';
 import { isStrictTimestamp, type Clock } from '../s3xml/timestamps.js';
-import { checkPolicy, checkStrategy, checkUpdatePolicy, IMPORT_METHODS, type ImportMethod, type Policy, type UpdatePolicy } from './policies.js';
+import {
+  checkPolicy,
+  checkStrategy,
+  checkUpdatePolicy,
+  IMPORT_METHODS,
+  type ImportMethod,
+  type Policy,
+  type UpdatePolicy,
+} from './policies.js';
 
 export interface ImportOptions {
-  /** Target table: only its top-level resources are imported, others only if referenced or nested (Eden §1.12 step 2); omit = all top-level resources. */
+  /**
+   * Target table: only its top-level resources are imported, others only if referenced or nested
+   * (Eden §1.12 step 2); omit = all top-level resources.
+   */
   resource?: string;
   /** Allowed methods; default all four. */
   strategy?: ImportMethod[];
@@ -51,7 +62,9 @@ export function normalizeOptions(options: ImportOptions): NormalizedOptions {
   const pageSize = options.pageSize ?? DEFAULT_PAGE_SIZE;
   if (!Number.isInteger(pageSize) || pageSize < 1) throw bad(`pageSize ${pageSize} is not a positive integer`, 'Use e.g. pageSize: 500');
   const defaultMci = options.defaultMci ?? EDEN_DEFAULT_MCI;
-  if (!Number.isInteger(defaultMci) || defaultMci < 0) throw bad(`defaultMci ${defaultMci} is not a non-negative integer`, 'Use 2 (Eden) or 0');
+  if (!Number.isInteger(defaultMci) || defaultMci < 0) {
+    throw bad(`defaultMci ${defaultMci} is not a non-negative integer`, 'Use 2 (Eden) or 0');
+  }
   if (options.lastSync !== undefined && !isStrictTimestamp(options.lastSync)) {
     throw bad(`lastSync "${options.lastSync}" is not a YYYY-MM-DDTHH:MM:SS timestamp`, 'Pass the last sync time in UTC without zone');
   }

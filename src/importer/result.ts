@@ -3,6 +3,8 @@
  * tests. Outcomes are gathered per page and folded in only when the page commits, so a rolled-back
  * page leaves no trace in the result either.
  */
+import { detached } from './detach.js';
+
 export interface SkippedItem {
   resource: string;
   uuid?: string;
@@ -37,6 +39,32 @@ export interface ImportResult {
 
 export function emptyResult(): ImportResult {
   return { records: 0, created: [], updated: [], deleted: [], merged: [], unchanged: [], skipped: [], conflicts: [], errors: [] };
+}
+
+/** A page result whose strings no longer pin the parser's input chunks (see detach.ts). */
+export function detachedResult(page: ImportResult): ImportResult {
+  const copy = (text: string | undefined) => (text === undefined ? undefined : detached(text));
+  const strip = <T extends object>(value: T): T => Object.fromEntries(Object.entries(value).filter(([, item]) => item !== undefined)) as T;
+  return {
+    records: page.records,
+    created: page.created.map(detached),
+    updated: page.updated.map(detached),
+    deleted: page.deleted.map(detached),
+    merged: page.merged.map(detached),
+    unchanged: page.unchanged.map(detached),
+    skipped: page.skipped.map((entry) =>
+      strip({ resource: detached(entry.resource), uuid: copy(entry.uuid), code: entry.code, reason: detached(entry.reason) }),
+    ),
+    conflicts: page.conflicts.map((entry) => ({
+      resource: detached(entry.resource),
+      uuid: detached(entry.uuid),
+      conflictId: entry.conflictId,
+    })),
+    errors: page.errors.map((entry) =>
+      strip({ resource: copy(entry.resource), uuid: copy(entry.uuid), code: entry.code, message: detached(entry.message) }),
+    ),
+    ...(page.mtime === undefined ? {} : { mtime: detached(page.mtime) }),
+  };
 }
 
 /** Folds a committed page into the running result. */

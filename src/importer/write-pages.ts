@@ -10,7 +10,7 @@ import { ComponentTables } from './component-lookup.js';
 import type { DocumentIndex } from './document-index.js';
 import { PageImporter, type ImportRun } from './item-import.js';
 import type { NormalizedOptions } from './options.js';
-import { addPage, emptyResult, type ImportResult } from './result.js';
+import { addPage, detachedResult, emptyResult, type ImportResult } from './result.js';
 
 export type ResourceSource = AsyncIterable<S3Resource> | Iterable<S3Resource>;
 
@@ -46,7 +46,7 @@ export async function writePages(
       total.aborted = { code: failure.code, message: failure.message, page: pageNumber + 1 };
       return false;
     }
-    addPage(total, pageResult);
+    addPage(total, detachedResult(pageResult));
     position += page.length;
     pageNumber += 1;
     page = [];

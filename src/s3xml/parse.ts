@@ -47,7 +47,8 @@ const SLICE_LENGTH = 64 * 1024;
 
 const ACCEPTED_ENCODINGS = new Set(['utf-8', 'utf8', 'us-ascii', 'ascii']);
 
-type Location = Record<string, unknown>;
+/** Machine-readable context for an error: line/column, byte offset, JSON path… */
+export type Location = Record<string, unknown>;
 
 function refuse(code: string, message: string, details: Location, fix?: string): SluiceError {
   return new SluiceError(code, message, {
@@ -89,7 +90,23 @@ export function parseMci(value: string, locate: Locate): number {
   return mci;
 }
 
+const CANONICAL_TIMESTAMP = /^(\d{4})-(\d{2})-(\d{2})T([01]\d|2[0-3]):[0-5]\d:[0-5]\d$/;
+
+/** Already `YYYY-MM-DDTHH:MM:SS` with a real calendar day: what Eden exports, so most timestamps. */
+function isCanonicalTimestamp(value: string): boolean {
+  const match = CANONICAL_TIMESTAMP.exec(value);
+  if (match === null) return false;
+  const year = Number(match[1]);
+  const month = Number(match[2]);
+  const day = Number(match[3]);
+  if (month < 1 || month > 12 || day < 1) return false;
+  const leap = (year % 4 === 0 && year % 100 !== 0) || year % 400 === 0;
+  const days = month === 2 ? (leap ? 29 : 28) : [4, 6, 9, 11].includes(month) ? 30 : 31;
+  return day <= days;
+}
+
 function parseRecordTimestamp(attribute: string, value: string, locate: Locate): string {
+  if (isCanonicalTimestamp(value)) return value;
   const normalized = normalizeTimestamp(value);
   if (normalized === undefined) {
     throw refuse('S3XML_BAD_TIMESTAMP', `${attribute} "${truncate(value)}" is not a timestamp`,
@@ -248,8 +265,8 @@ class DeclarationGuard {
 type Frame =
   | { kind: 'root'; declares?: string[] }
   | { kind: 'resource'; resource: S3Resource; declares?: string[] }
-  | { kind: 'data'; data: S3Data; selfClosing: boolean; text: string[]; textLength: number; declares?: string[] }
-  | { kind: 'reference'; reference: S3Reference; selfClosing: boolean; text: string[]; textLength: number; declares?: string[] }
+  | { kind: 'data'; data: S3Data; selfClosing: boolean; text: string | undefined; declares?: string[] }
+  | { kind: 'reference'; reference: S3Reference; selfClosing: boolean; text: string | undefined; declares?: string[] }
   /** Elements Eden does not read (and everything inside them) are walked over for well-formedness only. */
   | { kind: 'ignored'; declares?: string[] };
 
@@ -282,31 +299,60 @@ class S3XMLReader {
   /** The same inside `<data>`/`<reference>`, whose text is kept up to maxTextLength. */
   private readonly pendingTextLimit: number;
   private lastEventPosition = 0;
-  private attributeCount = 0;
+  private declarationChecked = false;
   private topLevelStart = -1;
   /** Set when the input arrived as bytes, so the declared encoding describes what we decoded. */
   inputWasBytes = false;
 
   constructor(options: ParseOptions) {
     this.limits = { ...DEFAULT_LIMITS, ...definedOnly(options) };
-    this.pendingLimit = this.limits.maxAttributeLength + 4096;
-    this.pendingTextLimit = Math.max(this.limits.maxAttributeLength, this.limits.maxTextLength) + 4096;
+    // A start tag is one token: room for one maximal attribute and the rest of an ordinary tag.
+    this.pendingLimit = this.limits.maxAttributeLength + 64 * 1024;
+    this.pendingTextLimit = Math.max(this.pendingLimit, this.limits.maxTextLength + 4096);
     this.listen();
   }
 
   write(text: string): S3XMLEvent[] {
     for (let start = 0; start < text.length; start += SLICE_LENGTH) {
       const slice = text.length <= SLICE_LENGTH ? text : text.slice(start, start + SLICE_LENGTH);
-      this.parser.write(this.guard.feed(slice));
+      this.feedParser(this.guard.feed(slice));
       this.checkGrowth();
     }
     return this.take();
   }
 
   close(): S3XMLEvent[] {
-    this.parser.write(this.guard.end());
-    this.parser.close();
+    this.feedParser(this.guard.end());
+    this.feedParser(null);
     return this.take();
+  }
+
+  private feedParser(text: string | null): void {
+    try {
+      if (text === null) this.parser.close();
+      else this.parser.write(text);
+    } catch (error) {
+      // saxes reports well-formedness errors as plain Errors reading "line:column: reason";
+      // anything else (our own refusals, or a bug) goes up as it is.
+      const saxesReport = error instanceof Error && error.constructor === Error ? /^\d+:\d+: (.*)$/s.exec(error.message) : null;
+      if (saxesReport === null) throw error;
+      this.malformed(saxesReport[1]!);
+    }
+    if (!this.declarationChecked) this.checkDeclaration();
+  }
+
+  /** saxes keeps the XML declaration it read; its encoding must describe what was decoded. */
+  private checkDeclaration(): void {
+    const declared = this.parser.xmlDecl.encoding;
+    if (declared === undefined) {
+      if (this.frames.length > 0) this.declarationChecked = true;
+      return;
+    }
+    this.declarationChecked = true;
+    if (this.inputWasBytes && !ACCEPTED_ENCODINGS.has(declared.toLowerCase())) {
+      throw refuse('XML_BAD_ENCODING', `The document declares encoding "${declared}"; only UTF-8 is accepted`,
+        { encoding: declared }, 'Re-encode the document as UTF-8 and declare encoding="utf-8"');
+    }
   }
 
   private take(): S3XMLEvent[] {
@@ -325,7 +371,7 @@ class S3XMLReader {
     // Only the text of <data> and <reference> is kept, so only there may a token grow to the text limit.
     const limit = top === 'data' || top === 'reference' ? this.pendingTextLimit : this.pendingLimit;
     if (position - this.lastEventPosition > limit) {
-      throw limitExceeded(`A single token (text, attribute, comment, name or declaration) is longer than ${limit} characters`,
+      throw limitExceeded(`More than ${limit} characters without a complete element or text (an overlong tag, text, comment, name or declaration)`,
         { ...this.where(), limit });
     }
     if (this.topLevelStart >= 0 && position - this.topLevelStart > this.limits.maxResourceLength) {
@@ -334,73 +380,52 @@ class S3XMLReader {
     }
   }
 
+  /**
+   * Only four handlers: each `on()` adds a property to the saxes object, and past about a dozen V8
+   * turns it into a slow dictionary object, which made parsing five to ten times slower. Comments,
+   * processing instructions and DOCTYPEs need no handler (the guard deals with declarations).
+   */
   private listen(): void {
     const parser = this.parser;
-    const seen = (): void => {
-      this.lastEventPosition = parser.position;
-    };
-    parser.on('error', (error) => {
-      const reason = error.message.replace(/^\d+:\d+: /, '');
-      throw refuse('XML_MALFORMED', `The document is not well-formed XML (line ${parser.line}, column ${parser.column}): ${reason}`,
-        { ...this.where(), reason }, 'Send a well-formed UTF-8 S3XML document');
-    });
-    parser.on('xmldecl', (declaration) => {
-      seen();
-      const encoding = declaration.encoding?.toLowerCase();
-      if (this.inputWasBytes && encoding !== undefined && !ACCEPTED_ENCODINGS.has(encoding)) {
-        throw refuse('XML_BAD_ENCODING', `The document declares encoding "${declaration.encoding}"; only UTF-8 is accepted`,
-          { ...this.where(), encoding: declaration.encoding }, 'Re-encode the document as UTF-8 and declare encoding="utf-8"');
-      }
-    });
-    parser.on('doctype', () => {
-      // The guard refuses DOCTYPEs before they are read; this is the belt to its braces.
-      throw refuse('XML_DOCTYPE_FORBIDDEN', 'The document contains a DOCTYPE declaration', this.where(),
-        'Remove the DOCTYPE; S3XML needs none');
-    });
-    parser.on('comment', seen);
-    parser.on('processinginstruction', seen);
-    parser.on('opentagstart', () => {
-      seen();
-      this.attributeCount = 0;
-      if (this.frames.length + 1 > this.limits.maxDepth) {
-        throw limitExceeded(`Elements are nested deeper than ${this.limits.maxDepth} levels`,
-          { ...this.where(), limit: this.limits.maxDepth });
-      }
-    });
-    parser.on('attribute', (attribute) => {
-      seen();
-      this.attributeCount += 1;
-      if (this.attributeCount > MAX_ATTRIBUTES_PER_ELEMENT) {
-        throw limitExceeded(`An element has more than ${MAX_ATTRIBUTES_PER_ELEMENT} attributes`,
-          { ...this.where(), limit: MAX_ATTRIBUTES_PER_ELEMENT });
-      }
-      if (attribute.value.length > this.limits.maxAttributeLength) {
-        throw limitExceeded(`Attribute "${truncate(attribute.name, 40)}" is longer than ${this.limits.maxAttributeLength} characters`,
-          { ...this.where(), attribute: truncate(attribute.name, 40), limit: this.limits.maxAttributeLength });
-      }
-    });
     parser.on('opentag', (tag) => {
-      seen();
+      this.lastEventPosition = parser.position;
       this.open(tag);
     });
     parser.on('text', (text) => {
-      seen();
+      this.lastEventPosition = parser.position;
       this.appendText(text);
     });
     parser.on('cdata', (text) => {
-      seen();
+      this.lastEventPosition = parser.position;
       this.appendText(text);
     });
     parser.on('closetag', () => {
-      seen();
+      this.lastEventPosition = parser.position;
       this.close_();
     });
   }
 
+  /** One pass over the attributes for the limits; namespace bookkeeping only when a colon appears. */
   private open(tag: SaxesTagPlain): void {
+    if (this.frames.length + 1 > this.limits.maxDepth) {
+      throw limitExceeded(`Elements are nested deeper than ${this.limits.maxDepth} levels`, { ...this.where(), limit: this.limits.maxDepth });
+    }
     const attributes = tag.attributes;
-    const declares = this.declarePrefixes(attributes);
-    this.checkPrefixes(tag);
+    let count = 0;
+    let prefixed = tag.name.includes(':');
+    for (const name in attributes) {
+      count += 1;
+      if (attributes[name]!.length > this.limits.maxAttributeLength) {
+        throw limitExceeded(`Attribute "${truncate(name, 40)}" is longer than ${this.limits.maxAttributeLength} characters`,
+          { ...this.where(), attribute: truncate(name, 40), limit: this.limits.maxAttributeLength });
+      }
+      if (!prefixed && name.includes(':')) prefixed = true;
+    }
+    if (count > MAX_ATTRIBUTES_PER_ELEMENT) {
+      throw limitExceeded(`An element has more than ${MAX_ATTRIBUTES_PER_ELEMENT} attributes`, { ...this.where(), limit: MAX_ATTRIBUTES_PER_ELEMENT });
+    }
+    const declares = prefixed ? this.declarePrefixes(attributes) : undefined;
+    if (prefixed) this.checkPrefixes(tag);
     const frame = this.frameFor(tag, attributes);
     if (declares !== undefined) frame.declares = declares;
     this.frames.push(frame);
@@ -430,9 +455,9 @@ class S3XMLReader {
         break;
       case 'resource':
         if (name === 'resource') return { kind: 'resource', resource: resourceFromAttributes(attributes.name, attributes, this.locate) };
-        if (name === 'data') return { kind: 'data', data: this.readData(attributes), selfClosing: tag.isSelfClosing, text: [], textLength: 0 };
+        if (name === 'data') return { kind: 'data', data: this.readData(attributes), selfClosing: tag.isSelfClosing, text: undefined };
         if (name === 'reference') {
-          return { kind: 'reference', reference: this.readReference(attributes), selfClosing: tag.isSelfClosing, text: [], textLength: 0 };
+          return { kind: 'reference', reference: this.readReference(attributes), selfClosing: tag.isSelfClosing, text: undefined };
         }
         break;
       case 'reference':
@@ -519,12 +544,12 @@ class S3XMLReader {
   private appendText(text: string): void {
     const frame = this.frames.at(-1);
     if (frame === undefined || (frame.kind !== 'data' && frame.kind !== 'reference')) return;
-    frame.textLength += text.length;
-    if (frame.textLength > this.limits.maxTextLength) {
+    const joined = frame.text === undefined ? text : frame.text + text;
+    if (joined.length > this.limits.maxTextLength) {
       throw limitExceeded(`The text of a <${frame.kind}> is longer than ${this.limits.maxTextLength} characters`,
         { ...this.where(), limit: this.limits.maxTextLength });
     }
-    frame.text.push(text);
+    frame.text = joined;
   }
 
   private close_(): void {
@@ -566,8 +591,8 @@ class S3XMLReader {
 
 /** `<x/>` has no text; `<x></x>` has the empty text; otherwise the text nodes, verbatim. */
 function collectedText(frame: TextFrame): string | undefined {
-  if (frame.text.length === 0) return frame.selfClosing ? undefined : '';
-  return frame.text.length === 1 ? frame.text[0] : frame.text.join('');
+  if (frame.text !== undefined) return frame.text;
+  return frame.selfClosing ? undefined : '';
 }
 
 function definedOnly(options: ParseOptions): ParseOptions {

@@ -15,8 +15,14 @@ import Database from 'better-sqlite3';
 import { SluiceError } from '../errors.js';
 import type { FieldValue } from '../s3xml/model.js';
 import type {
+  CheckpointRecord,
   ConflictEntry,
-  ConflictStatus,
+  ConflictQuery,
+  JobRecord,
+  LeaseRecord,
+  RunQuery,
+  RunRecord,
+  SyncTaskRecord,
   LogEntry,
   LogQuery,
   NewConflict,
@@ -34,6 +40,7 @@ import { openConnections } from './sqlite/connections.js';
 import { RecordReader } from './sqlite/record-reader.js';
 import { conflictFromRow, logFromRow, repositoryFromRow, userFromRow } from './sqlite/state-rows.js';
 import type { ConflictRow, LogRow, RepositoryRow, UserRow } from './sqlite/state-rows.js';
+import { SyncStateTables } from './sqlite/sync-state.js';
 import { WriteSession } from './sqlite/write-session.js';
 
 export interface SqliteStoreOptions {
@@ -99,6 +106,7 @@ class SqliteTransaction implements StoreTransaction {
   constructor(
     private readonly session: WriteSession,
     private readonly reader: RecordReader,
+    private readonly syncState: SyncStateTables,
   ) {}
 
   end(): void {
@@ -141,8 +149,17 @@ class SqliteTransaction implements StoreTransaction {
   resources(): Promise<{ resource: string; count: number }[]> {
     return this.use(() => this.reader.resources());
   }
+  componentResources(): Promise<string[]> {
+    return this.use(() => this.reader.componentResources());
+  }
   addConflict(conflict: NewConflict): Promise<ConflictEntry> {
     return this.use(() => this.session.addConflict(conflict));
+  }
+  getCheckpoint(id: string): Promise<CheckpointRecord | undefined> {
+    return this.use(() => this.syncState.getCheckpoint(id, true));
+  }
+  putCheckpoint(checkpoint: CheckpointRecord): Promise<void> {
+    return this.use(() => this.syncState.putCheckpoint(checkpoint));
   }
 }
 
@@ -156,6 +173,7 @@ class SqliteStore implements Store {
   private readonly uncommitted: RecordReader;
   private closed = false;
   private readonly statements: ReturnType<typeof prepareStateStatements>;
+  private readonly syncState: SyncStateTables;
 
   constructor(
     private readonly writer: Database.Database,
@@ -165,6 +183,7 @@ class SqliteStore implements Store {
     this.committed = new RecordReader(reader);
     this.uncommitted = new RecordReader(writer);
     this.statements = prepareStateStatements(writer, reader);
+    this.syncState = new SyncStateTables(writer, reader);
   }
 
   private assertUsable(): void {
@@ -184,7 +203,7 @@ class SqliteStore implements Store {
     try {
       if (this.closed) throw closedError();
       await guarded(() => this.session.begin());
-      const tx = new SqliteTransaction(this.session, this.uncommitted);
+      const tx = new SqliteTransaction(this.session, this.uncommitted, this.syncState);
       const scope: TransactionScope = { store: this, active: true };
       try {
         const result = await transactionScopes.run([...(transactionScopes.getStore() ?? []), scope], () => work(tx));
@@ -256,6 +275,9 @@ class SqliteStore implements Store {
   resources(): Promise<{ resource: string; count: number }[]> {
     return this.read(() => this.committed.resources());
   }
+  componentResources(): Promise<string[]> {
+    return this.read(() => this.committed.componentResources());
+  }
   lastSeq(): Promise<number> {
     return this.read(() => this.statements.lastSeq.get()!.value);
   }
@@ -266,17 +288,16 @@ class SqliteStore implements Store {
     return this.write((session) => session.addConflict(conflict));
   }
 
-  listConflicts(query: { status?: ConflictStatus; resource?: string; limit?: number } = {}): Promise<ConflictEntry[]> {
+  listConflicts(query: ConflictQuery = {}): Promise<ConflictEntry[]> {
     return this.read(() => {
       const conditions: string[] = [];
       const params: (string | number)[] = [];
-      if (query.status !== undefined) {
-        conditions.push('status = ?');
-        params.push(query.status);
-      }
-      if (query.resource !== undefined) {
-        conditions.push('resource = ?');
-        params.push(query.resource);
+      for (const key of ['status', 'resource', 'uuid', 'repository'] as const) {
+        const value = query[key];
+        if (value !== undefined) {
+          conditions.push(`${key} = ?`);
+          params.push(value);
+        }
       }
       const where = conditions.length > 0 ? `WHERE ${conditions.join(' AND ')}` : '';
       params.push(query.limit ?? -1);
@@ -407,6 +428,66 @@ class SqliteStore implements Store {
       const rows = this.reader.prepare(`SELECT * FROM sync_log ${where} ORDER BY id DESC LIMIT ?`).all(...params) as LogRow[];
       return rows.map(logFromRow);
     });
+  }
+
+  // Sync state: tasks, checkpoints, jobs, leases, runs (sqlite/sync-state.ts)
+
+  getTask(id: string): Promise<SyncTaskRecord | undefined> {
+    return this.read(() => this.syncState.getTask(id));
+  }
+  listTasks(query: { repository?: string } = {}): Promise<SyncTaskRecord[]> {
+    return this.read(() => this.syncState.listTasks(query));
+  }
+  putTask(task: SyncTaskRecord): Promise<void> {
+    return this.write(() => this.syncState.putTask(task));
+  }
+  deleteTask(id: string): Promise<void> {
+    return this.write(() => this.syncState.deleteTask(id));
+  }
+  deleteCheckpoints(task: string): Promise<void> {
+    return this.write(() => this.syncState.deleteCheckpoints(task));
+  }
+  getCheckpoint(id: string): Promise<CheckpointRecord | undefined> {
+    return this.read(() => this.syncState.getCheckpoint(id, false));
+  }
+  putCheckpoint(checkpoint: CheckpointRecord): Promise<void> {
+    return this.write(() => this.syncState.putCheckpoint(checkpoint));
+  }
+  getJob(id: string): Promise<JobRecord | undefined> {
+    return this.read(() => this.syncState.getJob(id));
+  }
+  listJobs(query: { kind?: string; target?: string } = {}): Promise<JobRecord[]> {
+    return this.read(() => this.syncState.listJobs(query));
+  }
+  putJob(job: JobRecord): Promise<void> {
+    return this.write(() => this.syncState.putJob(job));
+  }
+  deleteJob(id: string): Promise<void> {
+    return this.write(() => this.syncState.deleteJob(id));
+  }
+  acquireLease(name: string, holder: string, now: number, ttlMs: number): Promise<LeaseRecord | undefined> {
+    return this.write(() => this.syncState.acquireLease(name, holder, now, ttlMs));
+  }
+  renewLease(name: string, holder: string, now: number, ttlMs: number): Promise<boolean> {
+    return this.write(() => this.syncState.renewLease(name, holder, now, ttlMs));
+  }
+  releaseLease(name: string, holder: string): Promise<boolean> {
+    return this.write(() => this.syncState.releaseLease(name, holder));
+  }
+  getLease(name: string): Promise<LeaseRecord | undefined> {
+    return this.read(() => this.syncState.getLease(name));
+  }
+  putRun(run: RunRecord): Promise<void> {
+    return this.write(() => this.syncState.putRun(run));
+  }
+  getRun(id: string): Promise<RunRecord | undefined> {
+    return this.read(() => this.syncState.getRun(id));
+  }
+  listRuns(query: RunQuery = {}): Promise<RunRecord[]> {
+    return this.read(() => this.syncState.listRuns(query));
+  }
+  trimRunCaptures(keep: number): Promise<number> {
+    return this.write(() => this.syncState.trimRunCaptures(keep));
   }
 
   /** Waits for the running transaction, then closes both connections. Closing twice is harmless. */

@@ -100,6 +100,15 @@ export interface ConflictEntry {
 
 export type NewConflict = Omit<ConflictEntry, 'id' | 'status' | 'resolution' | 'resolved_at'>;
 
+export interface ConflictQuery {
+  status?: ConflictStatus;
+  resource?: string;
+  /** With `resource`: the conflicts of one record. */
+  uuid?: string;
+  repository?: string;
+  limit?: number;
+}
+
 export interface UserRecord {
   username: string;
   /** scrypt hash `scrypt$N$r$p$salt$hash` (never the password). */
@@ -149,6 +158,121 @@ export interface LogQuery {
   beforeId?: number;
 }
 
+// ---------------------------------------------------------------------------------------------
+// Sync state (the sync module's tables): tasks, checkpoints, jobs, leases, run history.
+// Plain documents keyed by string ids, so any store can hold them; timestamps are passed in.
+
+export type SyncMode = 'pull' | 'push' | 'both' | 'none';
+
+/** One resource synchronised with one repository (Eden's sync_task); one per (repository, resource). */
+export interface SyncTaskRecord {
+  id: string;
+  /** The peer's uuid (RepositoryRecord.uuid). */
+  repository: string;
+  resource: string;
+  mode: SyncMode;
+  /** Import methods allowed for incoming records: create, update, delete, merge. */
+  strategy: string[];
+  /** A policy name (THIS, OTHER, NEWER, MASTER) or a map `{__default__, field: policy}`. */
+  update_policy: string | Record<string, string>;
+  conflict_policy: string;
+  /** URL filters as `key=value` query pairs, e.g. `~.obsolete=False` (Eden's sync_resource_filter). */
+  filters: string[];
+  /** Whether components travel with their masters. */
+  components: boolean;
+  created_at: string;
+  updated_at: string;
+}
+
+/** Where a one-way replication stands; written only after the work it describes has committed. */
+export interface CheckpointRecord {
+  /** Derived from the replication's parameters (repository, resource, direction, filters…). */
+  id: string;
+  /** The task it belongs to; deleteTask removes its checkpoints. */
+  task?: string;
+  value: Record<string, unknown>;
+  updated_at: string;
+}
+
+/** Reads and writes checkpoints; available on the store and inside a transaction. */
+export interface CheckpointAccess {
+  getCheckpoint(id: string): Promise<CheckpointRecord | undefined>;
+  /** Insert or replace by id. */
+  putCheckpoint(checkpoint: CheckpointRecord): Promise<void>;
+}
+
+/** A scheduled job (sync a repository, poll a source…), run under a lease. */
+export interface JobRecord {
+  id: string;
+  /** What the job does, e.g. `sync`. */
+  kind: string;
+  /** What it works on, e.g. the repository uuid for `sync`. */
+  target: string;
+  /** A cron expression (node-schedule syntax, seconds optional); exclusive with interval_seconds. */
+  cron?: string;
+  interval_seconds?: number;
+  enabled: boolean;
+  created_at: string;
+  updated_at: string;
+}
+
+/** A named lease: held by `holder` until `expires_at` (milliseconds since the epoch). */
+export interface LeaseRecord {
+  name: string;
+  holder: string;
+  acquired_at: number;
+  expires_at: number;
+}
+
+export type RunStatus = 'running' | 'success' | 'warning' | 'error' | 'fatal' | 'interrupted';
+
+/** One request/response pair of a run, bodies cut to a size cap. */
+export interface RunCapture {
+  at: string;
+  /** `pull` or `push` (or `register`, `login`…), as in the sync log. */
+  mode: string;
+  resource?: string;
+  method: string;
+  url: string;
+  status?: number;
+  request_bytes: number;
+  response_bytes: number;
+  request_body?: string;
+  response_body?: string;
+  /** True when a body was longer than the cap and was cut. */
+  truncated: boolean;
+  error?: string;
+}
+
+/** One run of a job or of Sync Now: what it did, how long it took, and what came over the wire. */
+export interface RunRecord {
+  id: string;
+  kind: string;
+  repository?: string;
+  job?: string;
+  /** `schedule`, `manual` (API), `cli`… */
+  trigger: string;
+  /** Who ran it (the lease holder). */
+  holder?: string;
+  status: RunStatus;
+  started_at: string;
+  finished_at?: string;
+  duration_ms?: number;
+  counts: Record<string, number>;
+  bytes_in: number;
+  bytes_out: number;
+  message?: string;
+  captures: RunCapture[];
+}
+
+export interface RunQuery {
+  repository?: string;
+  job?: string;
+  status?: RunStatus;
+  /** Default 50. */
+  limit?: number;
+}
+
 /** Reads and writes on records; available on the store and inside a transaction. */
 export interface RecordAccess {
   getRecord(resource: string, uuid: string): Promise<StoredRecord | undefined>;
@@ -168,12 +292,17 @@ export interface RecordAccess {
   fieldValues(resource: string, field: string, limit?: number): Promise<{ value: FieldValue; text?: string; count: number }[]>;
   /** Distinct resource names with counts of live records (0 when a resource holds only tombstones). */
   resources(): Promise<{ resource: string; count: number }[]>;
+  /**
+   * Resources holding at least one component record (deleted ones included), in name order. Cheap
+   * whatever the store's size: exports and imports ask it once each.
+   */
+  componentResources(): Promise<string[]>;
   addConflict(conflict: NewConflict): Promise<ConflictEntry>;
 }
 
-export interface StoreTransaction extends RecordAccess {}
+export interface StoreTransaction extends RecordAccess, CheckpointAccess {}
 
-export interface Store extends RecordAccess {
+export interface Store extends RecordAccess, CheckpointAccess {
   readonly kind: 'sqlite' | 'mongodb';
 
   /**
@@ -187,7 +316,7 @@ export interface Store extends RecordAccess {
 
   // Conflict queue
   /** Oldest first. */
-  listConflicts(query?: { status?: ConflictStatus; resource?: string; limit?: number }): Promise<ConflictEntry[]>;
+  listConflicts(query?: ConflictQuery): Promise<ConflictEntry[]>;
   getConflict(id: number): Promise<ConflictEntry | undefined>;
   /** Fails with CONFLICT_NOT_FOUND (404) or CONFLICT_ALREADY_RESOLVED (409). */
   resolveConflict(id: number, resolution: Record<string, unknown>, at: string): Promise<void>;
@@ -211,6 +340,45 @@ export interface Store extends RecordAccess {
   appendLog(entry: NewLogEntry): Promise<LogEntry>;
   /** Newest first; at most `limit` entries (default 100), `beforeId` pages further back. */
   listLog(query?: LogQuery): Promise<LogEntry[]>;
+
+  // Sync tasks (one per repository and resource)
+  getTask(id: string): Promise<SyncTaskRecord | undefined>;
+  /** Ordered by repository, resource. */
+  listTasks(query?: { repository?: string }): Promise<SyncTaskRecord[]>;
+  /** Insert or replace by id; a second task for the same (repository, resource) fails with TASK_EXISTS (409). */
+  putTask(task: SyncTaskRecord): Promise<void>;
+  /** Removes the task and its checkpoints. */
+  deleteTask(id: string): Promise<void>;
+  /** Removes every checkpoint of a task (a changed filter starts the task over). */
+  deleteCheckpoints(task: string): Promise<void>;
+
+  // Jobs
+  getJob(id: string): Promise<JobRecord | undefined>;
+  /** Ordered by id. */
+  listJobs(query?: { kind?: string; target?: string }): Promise<JobRecord[]>;
+  putJob(job: JobRecord): Promise<void>;
+  deleteJob(id: string): Promise<void>;
+
+  // Leases: atomic across every process sharing the store
+  /**
+   * Takes the lease when it is free, expired (`expires_at <= now`) or already held by `holder`
+   * (which renews it), and returns it; returns undefined while someone else holds it.
+   */
+  acquireLease(name: string, holder: string, now: number, ttlMs: number): Promise<LeaseRecord | undefined>;
+  /** Extends the lease only if `holder` still holds it (even if expired and not yet taken); false if lost. */
+  renewLease(name: string, holder: string, now: number, ttlMs: number): Promise<boolean>;
+  /** Gives the lease up if `holder` holds it; false when it did not. */
+  releaseLease(name: string, holder: string): Promise<boolean>;
+  getLease(name: string): Promise<LeaseRecord | undefined>;
+
+  // Run history
+  /** Insert or replace by id (a run is written when it starts and again when it ends). */
+  putRun(run: RunRecord): Promise<void>;
+  getRun(id: string): Promise<RunRecord | undefined>;
+  /** Newest first (in the order runs were first written). */
+  listRuns(query?: RunQuery): Promise<RunRecord[]>;
+  /** Empties the captures of every run but the newest `keep`; returns how many runs were trimmed. */
+  trimRunCaptures(keep: number): Promise<number>;
 
   close(): Promise<void>;
 }

@@ -330,13 +330,28 @@
         <xsl:sequence select="$text"/>
       </xsl:when>
       <xsl:otherwise>
-        <xsl:variable name="triplets" select="for $uid in $alert/reference[@field = 'reference'][@resource = 'cap_alert']/@uuid
-              ! (if (starts-with(., '[')) then parse-json(.)?* else string(.)),
+        <xsl:variable name="triplets" select="for $uid in $alert/reference[@field = 'reference'][@resource = 'cap_alert'] ! capx:uids(.),
             $earlier in key('s3:resource-by-uuid', 'cap_alert|' || $uid, root($alert))[1]
             return string-join((s3:value($earlier, 'sender'), s3:value($earlier, 'identifier'),
                 s3:offset-timestamp(s3:value($earlier, 'sent'))), ',')"/>
         <xsl:sequence select="string-join($triplets, ' ')[. != '']"/>
       </xsl:otherwise>
+    </xsl:choose>
+  </xsl:function>
+
+  <!-- The uids of a reference: one, or a JSON list for list:reference fields. -->
+  <xsl:function name="capx:uids" as="xs:string*">
+    <xsl:param name="reference" as="element()"/>
+    <xsl:variable name="raw" select="normalize-space($reference/@uuid)"/>
+    <xsl:choose>
+      <xsl:when test="starts-with($raw, '[')">
+        <xsl:try select="array:flatten(parse-json($raw)) ! string(.)" xmlns:array="http://www.w3.org/2005/xpath-functions/array">
+          <xsl:catch select="()"/>
+        </xsl:try>
+      </xsl:when>
+      <xsl:when test="$raw != ''">
+        <xsl:sequence select="$raw"/>
+      </xsl:when>
     </xsl:choose>
   </xsl:function>
 

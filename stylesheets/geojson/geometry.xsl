@@ -59,10 +59,23 @@
     <xsl:variable name="type" select="string($geometry?type)"/>
     <xsl:variable name="coordinates" select="$geometry?coordinates"/>
     <xsl:variable name="keyword" select="map:keys($geo:types)[$geo:types(.) = $type]"/>
-    <xsl:if test="exists($keyword) and $coordinates instance of array(*)">
+    <xsl:variable name="depth" select="map{'Point': 0, 'LineString': 1, 'MultiPoint': 1, 'Polygon': 2,
+        'MultiLineString': 2, 'MultiPolygon': 3}($type)"/>
+    <xsl:if test="exists($keyword) and geo:is-nesting($coordinates, $depth)">
       <xsl:sequence select="$keyword || ' ' || (if ($type = 'Point') then '(' || geo:position($coordinates) || ')'
           else geo:wkt-body($coordinates, map{'LineString': 1, 'MultiPoint': 1, 'Polygon': 2, 'MultiLineString': 2, 'MultiPolygon': 3}($type)))"/>
     </xsl:if>
+  </xsl:function>
+
+  <!-- Are these coordinates arrays nested $depth deep around [lon, lat] positions of numbers? -->
+  <xsl:function name="geo:is-nesting" as="xs:boolean">
+    <xsl:param name="coordinates" as="item()*"/>
+    <xsl:param name="depth" as="xs:integer"/>
+    <xsl:sequence select="if ($depth = 0)
+        then $coordinates instance of array(*) and array:size($coordinates) ge 2
+             and $coordinates(1) instance of xs:double and $coordinates(2) instance of xs:double
+        else $coordinates instance of array(*) and array:size($coordinates) ge 1
+             and (every $member in $coordinates?* satisfies geo:is-nesting($member, $depth - 1))"/>
   </xsl:function>
 
   <xsl:function name="geo:wkt-body" as="xs:string">

@@ -1,7 +1,8 @@
 <?xml version="1.0" encoding="UTF-8"?>
 <!--
-  GeoJSON → gis_location records. Input is the JSON text wrapped by the `json-wrap` step:
-  <json>{…}</json>. Accepts a FeatureCollection, a single Feature or a bare geometry.
+  GeoJSON → gis_location records. The JSON arrives either wrapped by the `json-wrap` step as
+  <json>{…}</json>, or (the transform engine's jsonInput mode) as the $json parameter with the
+  run starting at xsl:initial-template. Accepts a FeatureCollection, a Feature or a bare geometry.
 
   Each feature with a Point, MultiPoint, LineString, MultiLineString, Polygon or MultiPolygon
   geometry becomes one gis_location: WKT (lon lat), gis_feature_type, lat/lon (the point, or the
@@ -22,11 +23,26 @@
 
   <xsl:output method="xml" encoding="UTF-8" indent="yes"/>
 
+  <xsl:param name="json" as="xs:string?" select="()"/>
+
+  <xsl:template name="xsl:initial-template">
+    <xsl:call-template name="features">
+      <xsl:with-param name="text" select="string($json)"/>
+    </xsl:call-template>
+  </xsl:template>
+
   <xsl:template match="/">
-    <xsl:variable name="json" select="parse-json(string(/*))"/>
+    <xsl:call-template name="features">
+      <xsl:with-param name="text" select="string(/*)"/>
+    </xsl:call-template>
+  </xsl:template>
+
+  <xsl:template name="features">
+    <xsl:param name="text" as="xs:string"/>
+    <xsl:variable name="json" select="parse-json($text)"/>
     <xsl:variable name="features" as="map(*)*" select="
         if (not($json instance of map(*))) then ()
-        else if ($json?type = 'FeatureCollection') then $json?features?*
+        else if ($json?type = 'FeatureCollection') then $json?features[. instance of array(*)]?*[. instance of map(*)]
         else if ($json?type = 'Feature') then $json
         else map{'type': 'Feature', 'geometry': $json, 'properties': map{}}"/>
     <s3xml>
@@ -45,8 +61,8 @@
     <xsl:variable name="properties" select="$feature?properties[. instance of map(*)]"/>
     <xsl:choose>
       <xsl:when test="empty($wkt)">
-        <xsl:message select="'sluice:warning geojson feature ' || string(($feature?id, '(no id)')[1])
-            || ' skipped: geometry ' || string(($geometry?type, 'missing')[1]) || ' cannot be stored'"/>
+        <xsl:message select="'sluice:warning geojson feature ' || string(($feature?id[. instance of xs:anyAtomicType], '(no id)')[1])
+            || ' skipped: geometry ' || string(($geometry?type[. instance of xs:anyAtomicType], 'missing')[1]) || ' cannot be stored'"/>
       </xsl:when>
       <xsl:otherwise>
         <xsl:variable name="positions" select="geo:positions($geometry?coordinates)"/>

@@ -199,7 +199,7 @@
     <xsl:sequence select="'[' || string-join(for $item in $items return s3:json-string($item), ',') || ']'"/>
   </xsl:function>
 
-  <!-- Emits `<data field value>` for an option/list/number value, or nothing when $values is empty. -->
+  <!-- `<data field value="$json">$label</data>` for an option, list or number; nothing when $json is empty. -->
   <xsl:function name="s3:data-value" as="element()?">
     <xsl:param name="field" as="xs:string"/>
     <xsl:param name="json" as="xs:string?"/>

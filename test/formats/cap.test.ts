@@ -217,6 +217,19 @@ describe('CAP 1.2 import and export', () => {
     assert.deepEqual((await validator.validate(output, 'cap')).errors, []);
   });
 
+  it('builds references triplets from referenced alert records when the text field is empty', async () => {
+    const s3xml = `<s3xml><resource name="cap_alert" uuid="urn:uuid:u2">
+        <data field="identifier">two</data><data field="sender">a@b.example</data><data field="sent" value="2024-05-01T12:00:00"/>
+        <data field="msg_type" value='"Update"'/>
+        <reference field="reference" resource="cap_alert" uuid='["urn:uuid:u1","urn:uuid:missing"]'/>
+        <reference field="template_id" resource="cap_alert" uuid="[broken"/>
+      </resource>
+      <resource name="cap_alert" uuid="urn:uuid:u1"><data field="identifier">one</data><data field="sender">a@b.example</data>
+        <data field="sent" value="2024-05-01T10:00:00"/></resource></s3xml>`;
+    const { output } = await runXslt('cap/export.xsl', s3xml, { identifier: 'two' });
+    assert.equal(childText(parseXml(output), 'references'), 'a@b.example,one,2024-05-01T10:00:00-00:00');
+  });
+
   it('exports a Cancel without info blocks that still validates', async () => {
     const s3xml = `<s3xml><resource name="cap_alert" uuid="urn:uuid:c2" created_on="2024-05-01T12:00:00">
       <data field="identifier">gw.example.2024-0002</data><data field="sender">alerts@gw.example</data>
@@ -256,6 +269,30 @@ describe('CAP 1.2 import and export', () => {
     const alert = parseXml(output);
     assert.equal(alert.name, 'alert');
     assert.equal(childText(alert, 'identifier'), 'KSTO1055887203');
+  });
+
+  it('publishes an Atom index of the current alerts, newest first, linking to their CAP', async () => {
+    const all = samples.map((s) => s.imported.replace(/^[\s\S]*?<s3xml>|<\/s3xml>\s*$/g, '')).join('');
+    const expired = '<resource name="cap_alert" uuid="urn:uuid:old"><data field="identifier">old</data>'
+      + '<data field="sent" value="2001-01-01T00:00:00"/><resource name="cap_info"><data field="expires" value="2001-01-02T00:00:00"/></resource></resource>';
+    const { output } = await runXslt('cap/atom.xsl', `<s3xml>${all}${expired}</s3xml>`, {
+      base_url: 'https://gw.example/sluice/',
+      utcnow: '2010-01-01T00:00:00',
+    });
+    const feed = parseXml(output);
+    assert.equal(feed.name, 'feed');
+    const entries = children(feed, 'entry');
+    // The 2003 thunderstorm warning and the 2001 alert expired before 2010; the 2003 earthquake
+    // update names no expiry, so it stays current.
+    assert.deepEqual(
+      entries.map((e) => childText(e, 'updated')),
+      ['2021-09-10T13:30:26Z', '2018-10-20T12:15:00Z', '2012-05-02T23:21:04Z', '2011-10-05T13:04:00Z', '2011-09-02T11:36:50Z', '2003-06-12T03:56:00Z'],
+    );
+    assert.equal(childText(entries[0], 'title'), 'Hvöss suðaustanátt');
+    assert.equal(
+      child(entries[0], 'link')?.attributes.href,
+      'https://gw.example/sluice/cap/alert.cap?~.identifier=is-IMO-2a4c2db8-07fd-4a0f-b372-9667280d46d1',
+    );
   });
 
   it('imports every alert inside an EDXL-DE envelope', async () => {

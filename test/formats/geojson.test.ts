@@ -123,9 +123,35 @@ describe('GeoJSON import', () => {
     );
   });
 
+  it('reads the same GeoJSON from the $json parameter, as the engine passes JSON input', async () => {
+    const json = await fixture('geojson/shelters.geojson');
+    const direct = await runXslt('geojson/import.xsl', json, {}, { jsonInput: true });
+    assert.equal(direct.output, (await runXslt('geojson/import.xsl', wrapJson(json))).output);
+    assert.equal(s3Resources(parseXml(direct.output), 'gis_location').length, 3);
+  });
+
   it('accepts a bare geometry as a one-feature collection', async () => {
     const { output } = await runXslt('geojson/import.xsl', wrapJson('{"type":"Point","coordinates":[1.5,-2.25]}'));
     assert.equal(s3Field(s3Resources(parseXml(output), 'gis_location')[0] as XmlElement, 'wkt'), 'POINT (1.5 -2.25)');
+  });
+
+  it('skips geometries with broken coordinates instead of failing the import', async () => {
+    const json = JSON.stringify({
+      type: 'FeatureCollection',
+      features: [
+        { type: 'Feature', id: 'a', geometry: { type: 'Point', coordinates: [] } },
+        { type: 'Feature', id: 'b', geometry: { type: 'Polygon', coordinates: [[['x', 1]]] } },
+        { type: 'Feature', id: 'c', geometry: { type: 'LineString', coordinates: 'none' } },
+        'not a feature',
+        { type: 'Feature', id: 'd', geometry: { type: 'Point', coordinates: [1, 2] }, properties: { name: ['list'] } },
+      ],
+    });
+    const { output, messages } = await runXslt('geojson/import.xsl', wrapJson(json));
+    assert.equal(messages.length, 3);
+    const locations = s3Resources(parseXml(output), 'gis_location');
+    assert.deepEqual(locations.map((l) => [l.attributes.uuid, s3Field(l, 'name')]), [['d', undefined]]);
+    const odd = await runXslt('geojson/import.xsl', wrapJson('{"type":"FeatureCollection","features":"none"}'));
+    assert.equal(s3Resources(parseXml(odd.output)).length, 0);
   });
 
   it('refuses malformed JSON before any stylesheet runs', async () => {

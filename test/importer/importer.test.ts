@@ -52,6 +52,18 @@ for (const kind of storeKinds) {
       );
 
       it(
+        'gives records Sluice originates mci 0 when the connector says so, from a one-shot stream',
+        withStore(kind, async (store) => {
+          async function* posts() {
+            yield res('event_incident_report', { uuid: 'urn:ushahidi:post:1', data: [text('name', 'Flood')] });
+          }
+          const result = await importResources(store, posts(), options({ defaultMci: 0 }));
+          assert.deepEqual(result.created, ['urn:ushahidi:post:1']);
+          assert.equal((await get(store, 'event_incident_report', 'urn:ushahidi:post:1')).mci, 0);
+        }),
+      );
+
+      it(
         'strips the local domain from uuids, references and replaced_by but keeps urn uids and foreign domains',
         withStore(kind, async (store) => {
           await seed(store, [{ resource: 'org_office', uuid: 'loser-1' }]);

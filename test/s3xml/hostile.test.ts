@@ -52,7 +52,8 @@ describe('the hostile corpus', () => {
       assert.ok(generate, `no generator named ${entry.generator}`);
       const started = performance.now();
       assertRefusedWith(await refusal(generate(), entry.options), entry.code);
-      assert.ok(performance.now() - started < 5000, `took ${Math.round(performance.now() - started)} ms`);
+      // Generous: this catches hangs and quadratic work, not slow machines.
+      assert.ok(performance.now() - started < 20_000, `took ${Math.round(performance.now() - started)} ms`);
     });
   }
 
@@ -71,7 +72,7 @@ describe('the hostile corpus', () => {
     const deep = `<s3xml>${'<resource name="x">'.repeat(10_000)}${'</resource>'.repeat(10_000)}</s3xml>`;
     const started = performance.now();
     await assert.rejects(parseS3XML(deep), { code: 'XML_LIMIT_EXCEEDED' });
-    assert.ok(performance.now() - started < 500);
+    assert.ok(performance.now() - started < 1000, `took ${Math.round(performance.now() - started)} ms`);
   });
 
   it('reports where a malformed document breaks', async () => {
@@ -92,6 +93,18 @@ describe('the hostile corpus', () => {
   it('refuses a declaration split across chunks exactly as a whole one', async () => {
     const error = await refusal(['<s3xml><!DOC', 'TYPE x>']);
     assertRefusedWith(error, 'XML_DOCTYPE_FORBIDDEN');
+  });
+
+  it('accepts declaration keywords inside comments, CDATA and processing instructions, however the input is cut', async () => {
+    const xml = '<?xml version="1.0"?><?note <!DOCTYPE in a PI ?><!-- <!ENTITY in a comment -->'
+      + '<s3xml><resource name="a"><data field="d"><![CDATA[<!DOCTYPE x [<!ENTITY y "z">]>]]></data>'
+      + '<!--<!ATTLIST--><?pi <!ELEMENT?></resource></s3xml>';
+    for (let cut = 0; cut <= xml.length; cut += 1) {
+      const events = [];
+      for await (const event of readS3XML([xml.slice(0, cut), xml.slice(cut)])) events.push(event);
+      const resource = events[1]?.type === 'resource' ? events[1].resource : undefined;
+      assert.equal(resource?.data[0]?.text, '<!DOCTYPE x [<!ENTITY y "z">]>', `cut at ${cut}`);
+    }
   });
 
   it('honours a smaller attribute limit than the default', async () => {

@@ -181,6 +181,16 @@ d	e"/>
     ]);
   });
 
+  it('accepts real calendar instants and refuses impossible ones', async () => {
+    for (const valid of ['2024-02-29T23:59:59', '2000-02-29T00:00:00', '2023-12-31T00:00:00', '2023-04-30T12:00:00']) {
+      assert.equal((await only(`<s3xml><resource name="a" modified_on="${valid}"/></s3xml>`)).modified_on, valid);
+    }
+    for (const invalid of ['2023-02-29T10:00:00', '1900-02-29T10:00:00', '2024-04-31T10:00:00', '2024-13-01T10:00:00', '2024-00-10T10:00:00',
+      '2024-01-00T10:00:00', '2024-01-01T24:00:00', '2024-01-01T10:60:00', '2024-01-01T10:00:60', '']) {
+      await assert.rejects(parseS3XML(`<s3xml><resource name="a" modified_on="${invalid}"/></s3xml>`), { code: 'S3XML_BAD_TIMESTAMP' }, invalid);
+    }
+  });
+
   it('reads mci as Python int() does', async () => {
     const doc = await parseS3XML('<s3xml><resource name="a" mci=" 2 "/><resource name="a" mci="+0"/><resource name="a" mci="-1"/></s3xml>');
     assert.deepEqual(doc.resources.map((r) => r.mci), [2, 0, -1]);

@@ -23,7 +23,7 @@ function office(index: number): S3Resource {
     attributes: { created_by: 'admin@example.org', url: `https://eden.example.org/eden/org/office/${index}` },
     data: [
       { field: 'name', text: `Field Office ${index} — पोखरा शाखा 🚑` },
-      { field: 'comments', text: 'Opened after the 2015 earthquake; serves three districts & the valley. '.repeat(6) },
+      { field: 'comments', text: 'Opened after the 2015 earthquake; serves three districts & the valley. '.repeat(3) },
       { field: 'obsolete', value: 'false', text: 'No' },
       { field: 'phone1', text: '+977 61 123456' },
     ],
@@ -66,7 +66,7 @@ interface Run {
   peakGrowth: number;
 }
 
-async function readAll(keep: S3Resource[] | undefined): Promise<Run> {
+async function readAll(keep: S3Resource[] | undefined, stopAfter = RESOURCES): Promise<Run> {
   collectGarbage();
   const baseline = process.memoryUsage().heapUsed;
   const stats = { bytes: 0 };
@@ -85,22 +85,25 @@ async function readAll(keep: S3Resource[] | undefined): Promise<Run> {
       collectGarbage();
       peakGrowth = Math.max(peakGrowth, process.memoryUsage().heapUsed - baseline);
     }
+    if (count === stopAfter) break;
   }
   return { count, bytes: stats.bytes, peakGrowth };
 }
 
 describe('streaming a large document', () => {
-  it('reads a 20,000-resource document in 64 KiB chunks with memory that does not grow with the document', async () => {
+  it('reads a 20,000-resource document in 64 KiB chunks with memory that does not grow with the document', async (t) => {
     const streamed = await readAll(undefined);
     assert.equal(streamed.count, RESOURCES);
-    assert.ok(streamed.bytes > 20 * MIB, `the document should be large (${streamed.bytes} bytes)`);
+    assert.ok(streamed.bytes > 15 * MIB, `the document should be large (${streamed.bytes} bytes)`);
     assert.ok(streamed.peakGrowth < 8 * MIB, `heap grew by ${(streamed.peakGrowth / MIB).toFixed(1)} MiB`);
 
     // The same measurement while the consumer keeps every resource: it must see the growth,
     // otherwise the bound above would prove nothing.
     const kept: S3Resource[] = [];
-    const retained = await readAll(kept);
-    assert.equal(kept.length, RESOURCES);
+    const retained = await readAll(kept, RESOURCES / 2);
+    assert.equal(kept.length, RESOURCES / 2);
+    t.diagnostic(`${(streamed.bytes / MIB).toFixed(1)} MiB streamed; heap grew ${(streamed.peakGrowth / MIB).toFixed(1)} MiB streaming, `
+      + `${(retained.peakGrowth / MIB).toFixed(1)} MiB when half the resources are kept`);
     assert.ok(retained.peakGrowth > 4 * streamed.peakGrowth && retained.peakGrowth > 16 * MIB,
       `retaining grew ${(retained.peakGrowth / MIB).toFixed(1)} MiB vs streaming ${(streamed.peakGrowth / MIB).toFixed(1)} MiB`);
   });

@@ -2,20 +2,25 @@
  * An in-memory Store for fast unit tests of the code above the store (importer, exporter, sync).
  * It keeps the contract's observable behaviour: serialised transactions with read-your-writes
  * inside and isolation outside, store-wide strictly increasing `seq`, msince/afterSeq/filters/
- * paging/ordering (filters through the shared `matchesFilters`). Everything handed in or out is deep-copied so a caller mutating a record it got
- * back cannot change the store behind its back (the SQLite store behaves the same way by nature).
+ * paging/ordering (filters through the shared `matchesFilters`), conflicts and checkpoints that
+ * commit with their transaction. Everything handed in or out is deep-copied so a caller mutating
+ * a record it got back cannot change the store behind its back (as with the SQLite store).
  */
 import { SluiceError } from '../../src/errors.js';
 import { dataValue, referenceUuids, type FieldValue } from '../../src/s3xml/model.js';
 import { matchesFilters } from '../../src/store/url-filter-match.js';
 import type {
+  CheckpointRecord,
   ConflictEntry,
-  ConflictStatus,
+  ConflictQuery,
+  JobRecord,
+  LeaseRecord,
+  RunRecord,
+  SyncTaskRecord,
   LogEntry,
   LogQuery,
   NewConflict,
   NewLogEntry,
-  RecordAccess,
   RecordQuery,
   RecordWrite,
   RepositoryRecord,
@@ -31,6 +36,7 @@ const recordKey = (resource: string, uuid: string): string => `${resource}\u0000
 interface CommittedState {
   records: Map<string, StoredRecord>;
   conflicts: ConflictEntry[];
+  checkpoints: Map<string, CheckpointRecord>;
   seq: number;
 }
 
@@ -38,12 +44,13 @@ interface CommittedState {
 class PendingWrites {
   readonly records = new Map<string, StoredRecord>();
   readonly conflicts: ConflictEntry[] = [];
+  readonly checkpoints = new Map<string, CheckpointRecord>();
   /** Set when the transaction has ended: its handle must not be used any more. */
   ended = false;
   constructor(public seq: number) {}
 }
 
-class RecordView implements RecordAccess {
+class RecordView implements StoreTransaction {
   constructor(
     private readonly state: CommittedState,
     private readonly pending: PendingWrites | undefined,
@@ -132,6 +139,21 @@ class RecordView implements RecordAccess {
     return [...counts.entries()].sort(([a], [b]) => compareStrings(a, b)).map(([resource, count]) => ({ resource, count }));
   }
 
+  async getCheckpoint(id: string): Promise<CheckpointRecord | undefined> {
+    const checkpoint = this.pending?.checkpoints.get(id) ?? this.state.checkpoints.get(id);
+    return checkpoint ? clone(checkpoint) : undefined;
+  }
+
+  async putCheckpoint(checkpoint: CheckpointRecord): Promise<void> {
+    this.writable().checkpoints.set(checkpoint.id, clone(checkpoint));
+  }
+
+  async componentResources(): Promise<string[]> {
+    const tables = new Set<string>();
+    for (const record of this.all()) if (record.parent) tables.add(record.resource);
+    return [...tables].sort(compareStrings);
+  }
+
   async addConflict(conflict: NewConflict): Promise<ConflictEntry> {
     const pending = this.writable();
     const defined = Object.fromEntries(Object.entries(conflict).filter(([, item]) => item !== undefined)) as NewConflict;
@@ -163,7 +185,7 @@ export interface MemoryStore extends Store {
 }
 
 export function createMemoryStore(): MemoryStore {
-  const state: CommittedState = { records: new Map(), conflicts: [], seq: 0 };
+  const state: CommittedState = { records: new Map(), conflicts: [], checkpoints: new Map(), seq: 0 };
   let conflictCounter = 0;
   const nextConflictId = () => ++conflictCounter;
   let queue: Promise<unknown> = Promise.resolve();
@@ -171,6 +193,10 @@ export function createMemoryStore(): MemoryStore {
   const users = new Map<string, UserRecord>();
   const repositories = new Map<string, RepositoryRecord>();
   const log: LogEntry[] = [];
+  const tasks = new Map<string, SyncTaskRecord>();
+  const jobs = new Map<string, JobRecord>();
+  const leases = new Map<string, LeaseRecord>();
+  const runs: RunRecord[] = [];
   const committedView = new RecordView(state, undefined, nextConflictId);
 
   function transaction<T>(work: (tx: StoreTransaction) => Promise<T>): Promise<T> {
@@ -182,6 +208,7 @@ export function createMemoryStore(): MemoryStore {
         pending.ended = true;
         for (const [key, record] of pending.records) state.records.set(key, record);
         state.conflicts.push(...pending.conflicts);
+        for (const [id, checkpoint] of pending.checkpoints) state.checkpoints.set(id, checkpoint);
         state.seq = pending.seq;
         return result;
       } catch (error) {
@@ -205,12 +232,19 @@ export function createMemoryStore(): MemoryStore {
     findReferencing: (uuid) => committedView.findReferencing(uuid),
     fieldValues: (resource, field, limit) => committedView.fieldValues(resource, field, limit),
     resources: () => committedView.resources(),
+    componentResources: () => committedView.componentResources(),
     addConflict: (conflict) => transaction((tx) => tx.addConflict(conflict)),
     transaction,
     lastSeq: async () => state.seq,
-    listConflicts: async (query: { status?: ConflictStatus; resource?: string; limit?: number } = {}) =>
+    listConflicts: async (query: ConflictQuery = {}) =>
       state.conflicts
-        .filter((entry) => (query.status === undefined || entry.status === query.status) && (query.resource === undefined || entry.resource === query.resource))
+        .filter(
+          (entry) =>
+            (query.status === undefined || entry.status === query.status) &&
+            (query.resource === undefined || entry.resource === query.resource) &&
+            (query.uuid === undefined || entry.uuid === query.uuid) &&
+            (query.repository === undefined || entry.repository === query.repository),
+        )
         .slice(0, query.limit)
         .map(clone),
     getConflict: async (id) => {
@@ -267,6 +301,102 @@ export function createMemoryStore(): MemoryStore {
         .reverse()
         .slice(0, query.limit ?? 100)
         .map(clone),
+    getTask: async (id) => {
+      const task = tasks.get(id);
+      return task ? clone(task) : undefined;
+    },
+    listTasks: async (query = {}) =>
+      [...tasks.values()]
+        .filter((task) => query.repository === undefined || task.repository === query.repository)
+        .sort((a, b) => compareStrings(a.repository, b.repository) || compareStrings(a.resource, b.resource))
+        .map(clone),
+    putTask: async (task) => {
+      const holder = [...tasks.values()].find((other) => other.repository === task.repository && other.resource === task.resource);
+      if (holder && holder.id !== task.id) throw new SluiceError('TASK_EXISTS', `a task for ${task.resource} exists`, { status: 409 });
+      tasks.set(task.id, clone(task));
+    },
+    deleteTask: async (id) => {
+      tasks.delete(id);
+      for (const [key, checkpoint] of state.checkpoints) if (checkpoint.task === id) state.checkpoints.delete(key);
+    },
+    deleteCheckpoints: async (task) => {
+      for (const [key, checkpoint] of state.checkpoints) if (checkpoint.task === task) state.checkpoints.delete(key);
+    },
+    getCheckpoint: (id) => committedView.getCheckpoint(id),
+    putCheckpoint: (checkpoint) => transaction((tx) => tx.putCheckpoint(checkpoint)),
+    getJob: async (id) => {
+      const job = jobs.get(id);
+      return job ? clone(job) : undefined;
+    },
+    listJobs: async (query = {}) =>
+      [...jobs.values()]
+        .filter((job) => (query.kind === undefined || job.kind === query.kind) && (query.target === undefined || job.target === query.target))
+        .sort((a, b) => compareStrings(a.id, b.id))
+        .map(clone),
+    putJob: async (job) => {
+      jobs.set(job.id, clone(job));
+    },
+    deleteJob: async (id) => {
+      jobs.delete(id);
+    },
+    acquireLease: async (name, holder, now, ttlMs) => {
+      const current = leases.get(name);
+      if (current && current.holder !== holder && current.expires_at > now) return undefined;
+      const lease: LeaseRecord = {
+        name,
+        holder,
+        acquired_at: current && current.holder === holder ? current.acquired_at : now,
+        expires_at: now + ttlMs,
+      };
+      leases.set(name, lease);
+      return clone(lease);
+    },
+    renewLease: async (name, holder, now, ttlMs) => {
+      const current = leases.get(name);
+      if (!current || current.holder !== holder) return false;
+      current.expires_at = now + ttlMs;
+      return true;
+    },
+    releaseLease: async (name, holder) => {
+      const current = leases.get(name);
+      if (!current || current.holder !== holder) return false;
+      leases.delete(name);
+      return true;
+    },
+    getLease: async (name) => {
+      const lease = leases.get(name);
+      return lease ? clone(lease) : undefined;
+    },
+    putRun: async (run) => {
+      const index = runs.findIndex((other) => other.id === run.id);
+      if (index >= 0) runs[index] = clone(run);
+      else runs.push(clone(run));
+    },
+    getRun: async (id) => {
+      const run = runs.find((other) => other.id === id);
+      return run ? clone(run) : undefined;
+    },
+    listRuns: async (query = {}) =>
+      [...runs]
+        .reverse()
+        .filter(
+          (run) =>
+            (query.repository === undefined || run.repository === query.repository) &&
+            (query.job === undefined || run.job === query.job) &&
+            (query.status === undefined || run.status === query.status),
+        )
+        .slice(0, query.limit ?? 50)
+        .map(clone),
+    trimRunCaptures: async (keep) => {
+      let trimmed = 0;
+      runs.slice(0, Math.max(0, runs.length - keep)).forEach((run) => {
+        if (run.captures.length > 0) {
+          run.captures = [];
+          trimmed += 1;
+        }
+      });
+      return trimmed;
+    },
     close: async () => undefined,
     allRecords: () => [...state.records.values()].map(clone),
   };

@@ -22,7 +22,8 @@ interface SaxonApi {
   transform(
     options: {
       stylesheetInternal: unknown;
-      sourceText: string;
+      sourceText?: string;
+      initialTemplate?: string;
       destination: 'serialized';
       stylesheetParams?: Record<string, unknown>;
       deliverMessage?: (node: SaxonMessageNode, errorCode: unknown) => void;
@@ -51,21 +52,28 @@ export interface XsltRun {
 
 const compiled = new Map<string, Promise<unknown>>();
 
+export interface XsltRunOptions {
+  /** Like the engine's jsonInput: `input` becomes the $json parameter, the run starts at xsl:initial-template. */
+  jsonInput?: boolean;
+}
+
 /** Runs a stylesheet (a path under stylesheets/ or an absolute path, or inline text) on `input`. */
 export async function runXslt(
   stylesheet: StylesheetRef | string,
   input: string,
   params: Record<string, string | number | boolean> = {},
+  options: XsltRunOptions = {},
 ): Promise<XsltRun> {
   const ref: StylesheetRef = typeof stylesheet === 'string' ? { path: stylesheet } : stylesheet;
   const sef = await compile(ref);
   const messages: string[] = [];
   const stylesheetParams: Record<string, unknown> = {};
   for (const [name, value] of Object.entries(params)) stylesheetParams[`Q{}${name}`] = value;
+  if (options.jsonInput) stylesheetParams['Q{}json'] = input;
   const result = SaxonJS.transform(
     {
       stylesheetInternal: sef,
-      sourceText: input,
+      ...(options.jsonInput ? { initialTemplate: 'Q{http://www.w3.org/1999/XSL/Transform}initial-template' } : { sourceText: input }),
       destination: 'serialized',
       stylesheetParams,
       deliverMessage: (node) => messages.push(node.textContent ?? ''),

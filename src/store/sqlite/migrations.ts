@@ -6,6 +6,7 @@
  */
 import type Database from 'better-sqlite3';
 import { SluiceError } from '../../errors.js';
+import { SYNC_STATE_MIGRATION_SQL } from './sync-state.js';
 
 export interface Migration {
   version: number;
@@ -130,6 +131,21 @@ export const MIGRATIONS: readonly Migration[] = [
         CREATE INDEX sync_log_by_result ON sync_log (result, id);
         CREATE INDEX sync_log_by_run ON sync_log (run_id, id);
       `);
+    },
+  },
+  {
+    version: 2,
+    name: 'sync state: tasks, checkpoints, jobs, leases, runs',
+    up(db) {
+      db.exec(SYNC_STATE_MIGRATION_SQL);
+    },
+  },
+  {
+    version: 3,
+    name: 'index tombstones per resource',
+    up(db) {
+      // Tombstones are few: live counts per resource are index counts minus these (resources()).
+      db.exec('CREATE INDEX records_deleted_by_resource ON records (resource) WHERE deleted = 1');
     },
   },
 ];

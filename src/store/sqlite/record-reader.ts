@@ -13,6 +13,16 @@ import type { RecordRow } from './record-rows.js';
 
 const STATEMENT_CACHE_LIMIT = 200;
 
+/**
+ * Live records per resource; a resource holding nothing but tombstones is listed with count 0.
+ * Both halves are index-only counts: reading the rows would read every record body.
+ */
+export const RESOURCE_COUNTS_SQL =
+  'SELECT t.resource, t.total - coalesce(d.deleted, 0) AS count ' +
+  'FROM (SELECT resource, count(*) AS total FROM records GROUP BY resource) t ' +
+  'LEFT JOIN (SELECT resource, count(*) AS deleted FROM records WHERE deleted = 1 GROUP BY resource) d ON d.resource = t.resource ' +
+  'ORDER BY t.resource';
+
 export interface FieldValueCount {
   value: FieldValue;
   text?: string;
@@ -24,6 +34,7 @@ export class RecordReader {
   private readonly byUuid: Database.Statement<[string], RecordRow>;
   private readonly referencing: Database.Statement<[string], RecordRow>;
   private readonly resourceCounts: Database.Statement<[], { resource: string; count: number }>;
+  private readonly componentTables: Database.Statement<[], { resource: string }>;
   private readonly fieldSamples: Database.Statement<[string, string], { raw: string | null; text: string | null; count: number }>;
   private readonly dynamic = new Map<string, Database.Statement<SqlParam[]>>();
 
@@ -34,9 +45,13 @@ export class RecordReader {
       `SELECT ${RECORD_COLUMNS} FROM record_references x JOIN records r ON r.id = x.record_id ` +
         'WHERE x.target_uuid = ? ORDER BY r.resource, r.uuid',
     );
-    // Live records only; a resource that holds nothing but tombstones is listed with count 0.
-    this.resourceCounts = db.prepare(
-      'SELECT resource, sum(deleted = 0) AS count FROM records GROUP BY resource ORDER BY resource',
+    this.resourceCounts = db.prepare(RESOURCE_COUNTS_SQL);
+    // A loose scan of the partial index records_by_component_table: one probe per table.
+    this.componentTables = db.prepare(
+      'WITH RECURSIVE tables(resource) AS (' +
+        'SELECT min(resource) FROM records WHERE parent_resource IS NOT NULL ' +
+        'UNION ALL SELECT (SELECT min(resource) FROM records WHERE parent_resource IS NOT NULL AND resource > tables.resource) ' +
+        'FROM tables WHERE tables.resource IS NOT NULL) SELECT resource FROM tables WHERE resource IS NOT NULL',
     );
     // Grouped on the raw attribute and label first; decoding (dataValue) happens in JavaScript so it
     // is exactly the importer's, then equal decoded values are merged.
@@ -96,6 +111,10 @@ export class RecordReader {
 
   resources(): { resource: string; count: number }[] {
     return this.resourceCounts.all().map((row) => ({ resource: row.resource, count: row.count }));
+  }
+
+  componentResources(): string[] {
+    return this.componentTables.all().map((row) => row.resource);
   }
 
   /**

@@ -208,10 +208,14 @@ export function analyzeModule(text: string, filePath: string): StylesheetModule 
   let failure: Error | undefined;
 
   const noteExpression = (expression: string, scope: NamespaceScope, line: number): void => {
-    const { variables, calls, functionReferences } = xpathReferences(expression);
+    const { variables, bound, calls, functionReferences } = xpathReferences(expression);
     for (const variable of variables) {
       const name = expand(variable, scope);
       if (name) module.variablesReferenced.add(name);
+    }
+    for (const variable of bound) {
+      const name = expand(variable, scope);
+      if (name) module.variablesDeclared.add(name);
     }
     for (const call of calls) noteCall(call, scope, line);
     for (const reference of functionReferences) {

@@ -137,7 +137,10 @@ const NOT_FUNCTIONS = new Set([
 ]);
 
 export interface XPathReferences {
+  /** Variables referenced (not bound by the expression itself). */
   variables: string[];
+  /** Range variables and inline-function parameters the expression binds itself. */
+  bound: string[];
   calls: FunctionCall[];
   /** Named function references such as `doc#1`, which call a function without `name(`. */
   functionReferences: string[];
@@ -147,12 +150,32 @@ export interface XPathReferences {
 export function xpathReferences(expression: string): XPathReferences {
   const tokens = tokenizeXPath(expression);
   const variables: string[] = [];
+  const bound: string[] = [];
   const calls: FunctionCall[] = [];
   const functionReferences: string[] = [];
+  /** Paren depth at which an inline function's parameter list closes, while inside one. */
+  let parameterListDepth = -1;
+  let depth = 0;
   for (let k = 0; k < tokens.length; k++) {
     const token = tokens[k]!;
+    if (token.kind === 'symbol' && token.value === '(') depth++;
+    if (token.kind === 'symbol' && token.value === ')') {
+      if (depth === parameterListDepth) parameterListDepth = -1;
+      depth--;
+    }
     if (token.kind === 'variable') {
-      variables.push(token.value);
+      const next = tokens[k + 1];
+      const afterNext = tokens[k + 2];
+      // `for $x in`, `some $x in`, `let $x :=`, `function($x as …)`: bindings, not references.
+      const binds =
+        parameterListDepth >= 0 ||
+        (next?.kind === 'name' && (next.value === 'in' || next.value === 'as')) ||
+        (next?.kind === 'symbol' && next.value === ':' && afterNext?.kind === 'symbol' && afterNext.value === '=');
+      (binds ? bound : variables).push(token.value);
+      continue;
+    }
+    if (token.kind === 'name' && token.value === 'function' && tokens[k + 1]?.kind === 'symbol' && tokens[k + 1]!.value === '(') {
+      parameterListDepth = depth + 1;
       continue;
     }
     if (token.kind !== 'name') continue;
@@ -173,7 +196,7 @@ export function xpathReferences(expression: string): XPathReferences {
       functionReferences.push(token.value);
     }
   }
-  return { variables, calls, functionReferences };
+  return { variables, bound, calls, functionReferences };
 }
 
 /** One piece of an attribute value template: literal text or an `{expression}`. */

@@ -7,6 +7,7 @@ import fc from 'fast-check';
 import { openSqliteStore } from '../../../src/store/sqlite-store.js';
 import { openConnections } from '../../../src/store/sqlite/connections.js';
 import { buildRecordCount, buildRecordQuery, drivingFilterProbes } from '../../../src/store/sqlite/record-query.js';
+import { RESOURCE_COUNTS_SQL } from '../../../src/store/sqlite/record-reader.js';
 import { rowToRecord } from '../../../src/store/sqlite/record-rows.js';
 import type { RecordRow } from '../../../src/store/sqlite/record-rows.js';
 import type { FieldFilter, RecordQuery } from '../../../src/store/store.js';
@@ -126,6 +127,13 @@ describe('sqlite record queries', () => {
     } finally {
       oracleReader.close();
       oracleWriter.close();
+    }
+  });
+
+  it('resource counts read only indexes, never the records themselves', () => {
+    const steps = (writer.prepare(`EXPLAIN QUERY PLAN ${RESOURCE_COUNTS_SQL}`).all() as { detail: string }[]).map((row) => row.detail);
+    for (const step of steps.filter((detail) => /^(SCAN|SEARCH) records/.test(detail))) {
+      assert.match(step, /COVERING INDEX/, steps.join('\n'));
     }
   });
 

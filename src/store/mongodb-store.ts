@@ -1,0 +1,443 @@
+/**
+ * The MongoDB store, for deployments where several gateway processes share one database. Same
+ * contract as the SQLite store (test/store/contract.ts); layouts in mongodb/*-documents.ts.
+ *
+ * Transactions: `transaction(work)` is one MongoDB transaction (session.withTransaction), so it
+ * needs a replica set (a single-node one is fine). Within one process transactions and record
+ * writes take turns on an async mutex, as in the SQLite store; across processes the seq counter
+ * document serialises them (mongodb/record-writer.ts), so seq order is commit order everywhere.
+ * The driver may run `work` again after a transient error (a write conflict with another
+ * process); each attempt gets a fresh handle and the previous one is closed.
+ *
+ * A command that fails inside a transaction aborts the whole transaction (MongoDB's rule), unlike
+ * SQLite where a failed put leaves the rest of the transaction usable; record validation happens
+ * before anything is sent, so a refused record does not abort anything.
+ *
+ * Writes of gateway state (users, settings, repositories, log, jobs, leases, runs) are single
+ * atomic document operations and do not wait for transactions.
+ */
+import { AsyncLocalStorage } from 'node:async_hooks';
+import { MongoClient } from 'mongodb';
+import type { ClientSession, TransactionOptions } from 'mongodb';
+import { SluiceError } from '../errors.js';
+import type { FieldValue } from '../s3xml/model.js';
+import type {
+  CheckpointRecord,
+  ConflictEntry,
+  ConflictQuery,
+  JobRecord,
+  LeaseRecord,
+  LogEntry,
+  LogQuery,
+  NewConflict,
+  NewLogEntry,
+  RecordQuery,
+  RecordWrite,
+  RepositoryRecord,
+  RunQuery,
+  RunRecord,
+  Store,
+  StoredRecord,
+  StoreTransaction,
+  SyncTaskRecord,
+  UserRecord,
+} from './store.js';
+import { prepareDatabase, storeCollections } from './mongodb/collections.js';
+import type { StoreCollections } from './mongodb/collections.js';
+import { GatewayState } from './mongodb/gateway-state.js';
+import { RecordReader } from './mongodb/record-reader.js';
+import { RecordWriter } from './mongodb/record-writer.js';
+import { closedError, isTransientTransactionError, redactUrl, storeFailure, transactionClosedError } from './mongodb/store-errors.js';
+import { SyncState } from './mongodb/sync-state.js';
+import { AsyncMutex } from './sqlite/async-mutex.js';
+
+export interface MongoStoreOptions {
+  /** A mongodb:// or mongodb+srv:// connection string; it must reach a replica set or mongos. */
+  url: string;
+  /** Defaults to the database named in the URL, else `sluice`. */
+  database?: string;
+}
+
+const DEFAULT_DATABASE = 'sluice';
+const DEFAULT_SERVER_SELECTION_TIMEOUT_MS = 10_000;
+const TRANSACTION_OPTIONS: TransactionOptions = { readConcern: { level: 'snapshot' }, writeConcern: { w: 'majority' } };
+
+interface TransactionScope {
+  store: MongoStore;
+  active: boolean;
+}
+const transactionScopes = new AsyncLocalStorage<readonly TransactionScope[]>();
+
+/**
+ * Inside a transaction, driver errors carrying TransientTransactionError must reach
+ * withTransaction unchanged so it can run the transaction again; everything else becomes a
+ * SluiceError for the caller.
+ */
+function failureInTransaction(error: unknown): unknown {
+  return isTransientTransactionError(error) ? error : storeFailure(error);
+}
+
+class MongoTransaction implements StoreTransaction {
+  private open = true;
+
+  constructor(
+    private readonly writer: RecordWriter,
+    private readonly reader: RecordReader,
+    private readonly syncState: SyncState,
+  ) {}
+
+  end(): void {
+    this.open = false;
+  }
+
+  private async use<T>(work: () => Promise<T>): Promise<T> {
+    if (!this.open) throw transactionClosedError();
+    try {
+      return await work();
+    } catch (error) {
+      throw failureInTransaction(error);
+    }
+  }
+
+  getRecord(resource: string, uuid: string): Promise<StoredRecord | undefined> {
+    return this.use(() => this.reader.getRecord(resource, uuid));
+  }
+  findByUuid(uuid: string): Promise<StoredRecord[]> {
+    return this.use(() => this.reader.findByUuid(uuid));
+  }
+  queryRecords(query: RecordQuery): Promise<StoredRecord[]> {
+    return this.use(() => this.reader.queryRecords(query));
+  }
+  countRecords(query: RecordQuery): Promise<number> {
+    return this.use(() => this.reader.countRecords(query));
+  }
+  putRecord(record: RecordWrite): Promise<StoredRecord> {
+    return this.use(() => this.writer.putRecord(record));
+  }
+  findReferencing(uuid: string): Promise<StoredRecord[]> {
+    return this.use(() => this.reader.findReferencing(uuid));
+  }
+  fieldValues(resource: string, field: string, limit?: number): Promise<{ value: FieldValue; text?: string; count: number }[]> {
+    return this.use(() => this.reader.fieldValues(resource, field, limit));
+  }
+  resources(): Promise<{ resource: string; count: number }[]> {
+    return this.use(() => this.reader.resources());
+  }
+  componentResources(): Promise<string[]> {
+    return this.use(() => this.reader.componentResources());
+  }
+  addConflict(conflict: NewConflict): Promise<ConflictEntry> {
+    return this.use(() => this.writer.addConflict(conflict));
+  }
+  getCheckpoint(id: string): Promise<CheckpointRecord | undefined> {
+    return this.use(() => this.syncState.getCheckpoint(id, this.writer.session));
+  }
+  putCheckpoint(checkpoint: CheckpointRecord): Promise<void> {
+    return this.use(() => this.writer.putCheckpoint(checkpoint));
+  }
+}
+
+class MongoStore implements Store {
+  readonly kind = 'mongodb' as const;
+  private readonly mutex = new AsyncMutex();
+  private readonly committed: RecordReader;
+  private readonly gatewayState: GatewayState;
+  private readonly syncState: SyncState;
+  private closed = false;
+
+  constructor(
+    private readonly client: MongoClient,
+    private readonly collections: StoreCollections,
+  ) {
+    this.committed = new RecordReader(collections);
+    this.gatewayState = new GatewayState(collections);
+    this.syncState = new SyncState(collections);
+  }
+
+  private assertUsable(): void {
+    if (this.closed) throw closedError();
+    const scopes = transactionScopes.getStore();
+    if (scopes?.some((scope) => scope.store === this && scope.active)) {
+      throw new SluiceError('STORE_NESTED_TRANSACTION', 'A store write was started inside a transaction of the same store; it would wait for itself forever', {
+        status: 500,
+        fix: 'Inside transaction(work), write through the transaction handle passed to work, not through the store',
+      });
+    }
+  }
+
+  /**
+   * Runs `attempt` in a MongoDB transaction, holding the mutex throughout. Errors thrown by the
+   * caller's own work pass through untouched; driver errors become SluiceErrors.
+   */
+  private async inTransaction<T>(attempt: (writer: RecordWriter) => Promise<T>): Promise<T> {
+    this.assertUsable();
+    const release = await this.mutex.acquire();
+    let session: ClientSession | undefined;
+    // What the caller's own work threw last; it is passed on as it is, never wrapped.
+    let workFailure: { error: unknown } | undefined;
+    try {
+      if (this.closed) throw closedError();
+      session = this.client.startSession();
+      const active = session;
+      return await active.withTransaction(async () => {
+        const writer = new RecordWriter(this.collections, active);
+        let result: T;
+        try {
+          result = await attempt(writer);
+        } catch (error) {
+          workFailure = isTransientTransactionError(error) ? undefined : { error };
+          throw error;
+        }
+        await writer.finish();
+        return result;
+      }, TRANSACTION_OPTIONS);
+    } catch (error) {
+      if (workFailure && workFailure.error === error) throw error;
+      throw storeFailure(error);
+    } finally {
+      await session?.endSession().catch(() => undefined);
+      release();
+    }
+  }
+
+  transaction<T>(work: (tx: StoreTransaction) => Promise<T>): Promise<T> {
+    return this.inTransaction(async (writer) => {
+      const tx = new MongoTransaction(writer, new RecordReader(this.collections, writer.session), this.syncState);
+      const scope: TransactionScope = { store: this, active: true };
+      try {
+        return await transactionScopes.run([...(transactionScopes.getStore() ?? []), scope], () => work(tx));
+      } finally {
+        scope.active = false;
+        tx.end();
+      }
+    });
+  }
+
+  private async read<T>(work: () => Promise<T>): Promise<T> {
+    if (this.closed) throw closedError();
+    try {
+      return await work();
+    } catch (error) {
+      throw storeFailure(error);
+    }
+  }
+
+  /** A single-document write: no transaction, no mutex. */
+  private async writeOne<T>(work: () => Promise<T>): Promise<T> {
+    if (this.closed) throw closedError();
+    try {
+      return await work();
+    } catch (error) {
+      throw storeFailure(error);
+    }
+  }
+
+  // Records
+
+  getRecord(resource: string, uuid: string): Promise<StoredRecord | undefined> {
+    return this.read(() => this.committed.getRecord(resource, uuid));
+  }
+  findByUuid(uuid: string): Promise<StoredRecord[]> {
+    return this.read(() => this.committed.findByUuid(uuid));
+  }
+  queryRecords(query: RecordQuery): Promise<StoredRecord[]> {
+    return this.read(() => this.committed.queryRecords(query));
+  }
+  countRecords(query: RecordQuery): Promise<number> {
+    return this.read(() => this.committed.countRecords(query));
+  }
+  putRecord(record: RecordWrite): Promise<StoredRecord> {
+    return this.inTransaction((writer) => writer.putRecord(record));
+  }
+  findReferencing(uuid: string): Promise<StoredRecord[]> {
+    return this.read(() => this.committed.findReferencing(uuid));
+  }
+  fieldValues(resource: string, field: string, limit?: number): Promise<{ value: FieldValue; text?: string; count: number }[]> {
+    return this.read(() => this.committed.fieldValues(resource, field, limit));
+  }
+  resources(): Promise<{ resource: string; count: number }[]> {
+    return this.read(() => this.committed.resources());
+  }
+  componentResources(): Promise<string[]> {
+    return this.read(() => this.committed.componentResources());
+  }
+  lastSeq(): Promise<number> {
+    return this.read(async () => (await this.collections.counters.findOne({ _id: 'seq' }))?.value ?? 0);
+  }
+
+  // Conflict queue
+
+  addConflict(conflict: NewConflict): Promise<ConflictEntry> {
+    return this.inTransaction((writer) => writer.addConflict(conflict));
+  }
+  listConflicts(query: ConflictQuery = {}): Promise<ConflictEntry[]> {
+    return this.read(() => this.gatewayState.listConflicts(query));
+  }
+  getConflict(id: number): Promise<ConflictEntry | undefined> {
+    return this.read(() => this.gatewayState.getConflict(id));
+  }
+  resolveConflict(id: number, resolution: Record<string, unknown>, at: string): Promise<void> {
+    return this.writeOne(() => this.gatewayState.resolveConflict(id, resolution, at));
+  }
+
+  // Users, settings, repositories, sync log
+
+  getUser(username: string): Promise<UserRecord | undefined> {
+    return this.read(() => this.gatewayState.getUser(username));
+  }
+  putUser(user: UserRecord): Promise<void> {
+    return this.writeOne(() => this.gatewayState.putUser(user));
+  }
+  listUsers(): Promise<UserRecord[]> {
+    return this.read(() => this.gatewayState.listUsers());
+  }
+  getSetting(key: string): Promise<string | undefined> {
+    return this.read(() => this.gatewayState.getSetting(key));
+  }
+  setSetting(key: string, value: string): Promise<void> {
+    return this.writeOne(() => this.gatewayState.setSetting(key, value));
+  }
+  getRepository(uuid: string): Promise<RepositoryRecord | undefined> {
+    return this.read(() => this.gatewayState.getRepository(uuid));
+  }
+  listRepositories(): Promise<RepositoryRecord[]> {
+    return this.read(() => this.gatewayState.listRepositories());
+  }
+  putRepository(repository: RepositoryRecord): Promise<void> {
+    return this.writeOne(() => this.gatewayState.putRepository(repository));
+  }
+  deleteRepository(uuid: string): Promise<void> {
+    return this.writeOne(() => this.gatewayState.deleteRepository(uuid));
+  }
+  appendLog(entry: NewLogEntry): Promise<LogEntry> {
+    return this.writeOne(() => this.gatewayState.appendLog(entry));
+  }
+  listLog(query: LogQuery = {}): Promise<LogEntry[]> {
+    return this.read(() => this.gatewayState.listLog(query));
+  }
+
+  // Sync state
+
+  getTask(id: string): Promise<SyncTaskRecord | undefined> {
+    return this.read(() => this.syncState.getTask(id));
+  }
+  listTasks(query: { repository?: string } = {}): Promise<SyncTaskRecord[]> {
+    return this.read(() => this.syncState.listTasks(query));
+  }
+  putTask(task: SyncTaskRecord): Promise<void> {
+    return this.writeOne(() => this.syncState.putTask(task));
+  }
+  deleteTask(id: string): Promise<void> {
+    return this.inTransaction((writer) => this.syncState.deleteTask(id, writer.session));
+  }
+  deleteCheckpoints(task: string): Promise<void> {
+    return this.writeOne(() => this.syncState.deleteCheckpoints(task));
+  }
+  getCheckpoint(id: string): Promise<CheckpointRecord | undefined> {
+    return this.read(() => this.syncState.getCheckpoint(id));
+  }
+  putCheckpoint(checkpoint: CheckpointRecord): Promise<void> {
+    return this.writeOne(() => this.syncState.putCheckpoint(checkpoint));
+  }
+  getJob(id: string): Promise<JobRecord | undefined> {
+    return this.read(() => this.syncState.getJob(id));
+  }
+  listJobs(query: { kind?: string; target?: string } = {}): Promise<JobRecord[]> {
+    return this.read(() => this.syncState.listJobs(query));
+  }
+  putJob(job: JobRecord): Promise<void> {
+    return this.writeOne(() => this.syncState.putJob(job));
+  }
+  deleteJob(id: string): Promise<void> {
+    return this.writeOne(() => this.syncState.deleteJob(id));
+  }
+  acquireLease(name: string, holder: string, now: number, ttlMs: number): Promise<LeaseRecord | undefined> {
+    return this.writeOne(() => this.syncState.acquireLease(name, holder, now, ttlMs));
+  }
+  renewLease(name: string, holder: string, now: number, ttlMs: number): Promise<boolean> {
+    return this.writeOne(() => this.syncState.renewLease(name, holder, now, ttlMs));
+  }
+  releaseLease(name: string, holder: string): Promise<boolean> {
+    return this.writeOne(() => this.syncState.releaseLease(name, holder));
+  }
+  getLease(name: string): Promise<LeaseRecord | undefined> {
+    return this.read(() => this.syncState.getLease(name));
+  }
+  putRun(run: RunRecord): Promise<void> {
+    return this.writeOne(() => this.syncState.putRun(run));
+  }
+  getRun(id: string): Promise<RunRecord | undefined> {
+    return this.read(() => this.syncState.getRun(id));
+  }
+  listRuns(query: RunQuery = {}): Promise<RunRecord[]> {
+    return this.read(() => this.syncState.listRuns(query));
+  }
+  trimRunCaptures(keep: number): Promise<number> {
+    return this.writeOne(() => this.syncState.trimRunCaptures(keep));
+  }
+
+  /** Waits for the running transaction, then disconnects. Closing twice is harmless. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    const release = await this.mutex.acquire();
+    try {
+      if (this.closed) return;
+      this.closed = true;
+      await this.client.close();
+    } finally {
+      release();
+    }
+  }
+}
+
+/** The database named in a connection string's path, if any. */
+export function databaseFromUrl(url: string): string | undefined {
+  const afterScheme = url.replace(/^mongodb(\+srv)?:\/\//, '');
+  const slash = afterScheme.indexOf('/');
+  if (slash < 0) return undefined;
+  const name = decodeURIComponent(afterScheme.slice(slash + 1).split('?')[0] ?? '');
+  return name === '' ? undefined : name;
+}
+
+function openFailure(url: string, message: string, fix: string, cause?: unknown): SluiceError {
+  return new SluiceError('STORE_OPEN_FAILED', `Cannot open the MongoDB store at ${redactUrl(url)}: ${message}`, { status: 500, fix, cause });
+}
+
+/**
+ * Connects, checks that the server can run transactions, creates the collections' indexes on first
+ * use, and refuses a database written by a newer Sluice (STORE_SCHEMA_TOO_NEW).
+ */
+export async function openMongoStore(options: MongoStoreOptions): Promise<Store> {
+  const { url } = options;
+  if (!/^mongodb(\+srv)?:\/\//.test(url)) {
+    throw openFailure(url, 'the URL does not start with mongodb:// or mongodb+srv://', 'Write the store as mongodb://host:27017/sluice?replicaSet=rs0');
+  }
+  let client: MongoClient;
+  try {
+    client = new MongoClient(url, {
+      ignoreUndefined: true,
+      ...(/[?&]serverSelectionTimeoutMS=/i.test(url) ? {} : { serverSelectionTimeoutMS: DEFAULT_SERVER_SELECTION_TIMEOUT_MS }),
+    });
+  } catch (error) {
+    throw openFailure(url, error instanceof Error ? error.message : String(error), 'Check the connection string syntax', error);
+  }
+  try {
+    await client.connect();
+    const hello = await client.db('admin').command({ hello: 1 });
+    if (typeof hello.setName !== 'string' && hello.msg !== 'isdbgrid') {
+      throw openFailure(
+        url,
+        'the server is a standalone mongod, which cannot run transactions',
+        'Run MongoDB as a replica set (a single-node replica set is enough: start mongod with --replSet rs0 and run rs.initiate()), or connect through mongos',
+      );
+    }
+    const collections = storeCollections(client.db(options.database ?? databaseFromUrl(url) ?? DEFAULT_DATABASE));
+    await prepareDatabase(collections);
+    return new MongoStore(client, collections);
+  } catch (error) {
+    await client.close().catch(() => undefined);
+    if (error instanceof SluiceError) throw error;
+    const message = error instanceof Error ? error.message : String(error);
+    throw openFailure(url, message, 'Check that MongoDB is running and reachable at that address, and that the user may read and write the database', error);
+  }
+}

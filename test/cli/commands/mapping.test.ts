@@ -1,0 +1,72 @@
+import assert from 'node:assert/strict';
+import { copyFile, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { Command } from 'commander';
+import { registerMappingCommand } from '../../../src/cli/commands/mapping.js';
+import { isSluiceError } from '../../../src/errors.js';
+import { generateMappingXslt } from '../../../src/formats/mapping-generator.js';
+import { validateMappingDocument } from '../../../src/formats/mapping-document.js';
+
+const EXAMPLE = new URL('../../fixtures/formats/mappings/eden-kathmandu.json', import.meta.url);
+
+async function sluice(args: string[]): Promise<{ stdout: string; stderr: string; error?: unknown }> {
+  const output = { stdout: '', stderr: '' };
+  const program = new Command('sluice').exitOverride();
+  registerMappingCommand(program, { stdout: (t) => (output.stdout += t), stderr: (t) => (output.stderr += t) });
+  try {
+    await program.parseAsync(['node', 'sluice', ...args]);
+    return output;
+  } catch (error) {
+    return { ...output, error };
+  }
+}
+
+describe('sluice mapping compile', () => {
+  let dir: string;
+  before(async () => {
+    dir = await mkdtemp(path.join(os.tmpdir(), 'sluice-mappings-'));
+    await copyFile(EXAMPLE, path.join(dir, 'eden-kathmandu.json'));
+    await writeFile(path.join(dir, 'schema.json'), '{}');
+  });
+  after(() => rm(dir, { recursive: true, force: true }));
+
+  it('writes <instance>.xsl from <instance>.json with the generator output', async () => {
+    const result = await sluice(['mapping', 'compile', 'eden-kathmandu', '--dir', dir]);
+    assert.equal(result.error, undefined);
+    const xslPath = path.join(dir, 'eden-kathmandu.xsl');
+    assert.equal(result.stdout, `compiled ${xslPath}\n`);
+    const document = validateMappingDocument(JSON.parse(await readFile(EXAMPLE, 'utf8')));
+    assert.equal(await readFile(xslPath, 'utf8'), generateMappingXslt(document));
+  });
+
+  it('leaves an up-to-date stylesheet untouched and compiles every instance when none is named', async () => {
+    const xslPath = path.join(dir, 'eden-kathmandu.xsl');
+    const before = (await stat(xslPath)).mtimeMs;
+    const result = await sluice(['mapping', 'compile', '--dir', dir]);
+    assert.equal(result.stdout, `unchanged ${xslPath}\n`);
+    assert.equal((await stat(xslPath)).mtimeMs, before);
+  });
+
+  it('lists every problem of an invalid document and fails with MAPPING_INVALID', async () => {
+    await writeFile(path.join(dir, 'broken.json'), JSON.stringify({ instance: 'broken', resources: [{ local: 'Hospital', fields: [{ local: 'x', inbound: { unmapped: { policy: 'sometimes' } } }] }] }));
+    const result = await sluice(['mapping', 'compile', 'broken', '--dir', dir]);
+    assert.ok(isSluiceError(result.error) && result.error.code === 'MAPPING_INVALID');
+    assert.match(result.stderr, /^MAPPING_INVALID: .*broken\.json is not valid/);
+    assert.match(result.stderr, /\/resources\/0\/local must match pattern/);
+    assert.match(result.stderr, /\/resources\/0\/fields\/0\/inbound\/unmapped\/policy must be equal to one of the allowed values/);
+  });
+
+  it('refuses a document whose instance is not its file name', async () => {
+    await writeFile(path.join(dir, 'other.json'), JSON.stringify({ instance: 'someone-else', resources: [] }));
+    const result = await sluice(['mapping', 'compile', 'other', '--dir', dir]);
+    assert.ok(isSluiceError(result.error) && result.error.code === 'MAPPING_INVALID');
+    assert.match(result.stderr, /\/instance must be "other"/);
+  });
+
+  it('names a missing instance with a stable code', async () => {
+    const result = await sluice(['mapping', 'compile', 'nobody', '--dir', dir]);
+    assert.ok(isSluiceError(result.error) && result.error.code === 'MAPPING_NOT_FOUND');
+  });
+});
