@@ -130,10 +130,8 @@
         <xsl:variable name="lon" select="(s3:value($location, 'lon'), string($location-reference/@lon))[. castable as xs:decimal][1]"/>
         <xsl:if test="exists($lat) and exists($lon)">
           <OrganizationGeoLocation>
-            <gml:Point>
-              <xsl:for-each select="($location/@uuid, $location-reference/@uuid)[1]">
-                <xsl:attribute name="gml:id" select="s3:ncname('location', string(.))"/>
-              </xsl:for-each>
+            <!-- gml:id is an xs:ID: an NCName, unique in the document even when hospitals share a place. -->
+            <gml:Point gml:id="{s3:ncname('point', (string(@uuid)[. != ''], generate-id(.))[1])}">
               <gml:pos>
                 <xsl:value-of select="xs:decimal($lat) || ' ' || xs:decimal($lon)"/>
               </gml:pos>

@@ -9,7 +9,7 @@ import { tableFromXml, tableToXml } from '../../src/formats/table-xml.js';
 import { readXlsx, tableXmlToXlsx, writeXlsx, xlsxToTableXml } from '../../src/formats/xlsx.js';
 import { REALISTIC_RESOURCES, realisticSheet, type Sheet } from '../fixtures/formats/csv/realistic-sheets.js';
 import { runXslt } from '../support/run-xslt.js';
-import { parseXml, s3Field, s3Resources } from '../support/xml-tree.js';
+import { parseXml, s3Field, s3Resources, type XmlElement } from '../support/xml-tree.js';
 
 const ROWS = 300;
 
@@ -160,9 +160,9 @@ describe('column stylesheets', () => {
     const csv = 'Name,Type,Status,Total Beds\nBir,Field Hospital,Evacuating,120\nTeku,12,no response,x\n';
     const imported = await runXslt('csv/med/hospital.xsl', csvToTableXml(csv, { tableName: 'med_hospital' }));
     const hospitals = s3Resources(parseXml(imported.output), 'med_hospital');
-    assert.equal(s3Field(hospitals[0] as never, 'facility_type'), 2);
-    assert.equal(s3Field(s3Resources(hospitals[0] as never, 'med_hospital_status')[0] as never, 'facility_status'), 3);
-    assert.equal(s3Field(hospitals[1] as never, 'facility_type'), 12);
+    assert.equal(s3Field(hospitals[0] as XmlElement, 'facility_type'), 2);
+    assert.equal(s3Field(s3Resources(hospitals[0] as XmlElement, 'med_hospital_status')[0] as XmlElement, 'facility_status'), 3);
+    assert.equal(s3Field(hospitals[1] as XmlElement, 'facility_type'), 12);
     assert.deepEqual(imported.messages, ['sluice:warning csv total_beds is not a number: "x"']);
     const back = tableFromXml((await runXslt('csv/med/hospital.export.xsl', imported.output)).output);
     assert.deepEqual(back.rows.map((r) => r.slice(2, 4)), [['Field Hospital', 'Evacuating'], ['Health center with beds', 'No Response']]);
@@ -172,7 +172,7 @@ describe('column stylesheets', () => {
     const csv = 'Nom,Latitude du lieu\n#loc+name,#geo+lat\nKathmandou,27.7\n';
     const xml = csvToTableXml(csv, { tableName: 'gis_location' }).replace('#loc+name', 'Name');
     const imported = parseXml((await runXslt('csv/gis/location.xsl', xml)).output);
-    assert.equal(s3Field(s3Resources(imported, 'gis_location')[0] as never, 'name'), 'Kathmandou');
+    assert.equal(s3Field(s3Resources(imported, 'gis_location')[0] as XmlElement, 'name'), 'Kathmandou');
     assert.equal(tableToXml(tableFromXml(xml)), xml);
   });
 

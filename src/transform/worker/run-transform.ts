@@ -26,7 +26,7 @@ interface SaxonApi {
 interface XErrorLike {
   code?: string;
   message?: string;
-  xsltLineNr?: number | null;
+  xsltLineNr?: number | string | null;
   xsltModule?: string | null;
 }
 
@@ -86,7 +86,9 @@ function failureFrom(job: TransformJob, error: unknown, messages: string[]): Job
   const code = normalizeCode(xerror?.code);
   const failure: JobFailure = { id: job.id, ok: false, kind: 'xslt', message, messages };
   if (code) failure.xsltCode = code;
-  if (typeof xerror?.xsltLineNr === 'number') failure.line = xerror.xsltLineNr;
+  // SaxonJS gives the line as a number or as a numeric string depending on the instruction.
+  const line = Number(xerror?.xsltLineNr ?? Number.NaN);
+  if (Number.isFinite(line)) failure.line = line;
   if (xerror?.xsltModule) failure.module = xerror.xsltModule;
   if (code === 'FODC0002' && xerror?.xsltLineNr == null && job.sourceText !== undefined && !/^Cannot read/.test(message)) {
     // The principal source failed to parse: SaxonJS counts lines from 0.
