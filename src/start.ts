@@ -12,6 +12,9 @@ import { seedDemo } from './demo/seed.js';
 import { SluiceError } from './errors.js';
 import { ensureIdentity, type GatewayIdentity } from './gateway-identity.js';
 import { createApp } from './http/app.js';
+import { formatsRouter } from './http/formats-route.js';
+import { createConverterFor } from './formats/converter-wiring.js';
+import { createTransformEngine } from './transform/engine.js';
 import type { Logger } from './logger.js';
 import { systemClock, type Clock } from './s3xml/timestamps.js';
 import { openSqliteStore } from './store/sqlite-store.js';
@@ -61,6 +64,12 @@ export async function startGateway(
       if (seeded > 0) logger.info({ records: seeded }, 'demo data loaded');
     }
     const authenticator = new Authenticator(store, clock);
+    const engine = createTransformEngine({
+      stylesheetsDir: config.stylesheetsDir,
+      cacheDir: path.join(config.dataDir, 'cache', 'xslt'),
+      allowedDirs: [config.mappingsDir],
+    });
+    const converter = createConverterFor(engine, config);
     const app = createApp({
       store,
       identity,
@@ -72,6 +81,19 @@ export async function startGateway(
       maxBodyBytes: config.maxBodyBytes,
       version,
       anonymousRead: config.demo,
+      routers: [
+        formatsRouter({
+          store,
+          converter,
+          authenticator,
+          clock,
+          domain: config.domain,
+          baseUrl: config.baseUrl,
+          maxBodyBytes: config.maxBodyBytes,
+          mappingsDir: config.mappingsDir,
+          anonymousRead: config.demo,
+        }),
+      ],
     });
     const server = await new Promise<Server>((resolve, reject) => {
       const s = app.listen(config.port, config.host, () => resolve(s));
@@ -92,6 +114,7 @@ export async function startGateway(
           server.close(() => resolve());
           server.closeAllConnections();
         });
+        await engine.close();
         await store.close();
       },
     };

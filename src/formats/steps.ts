@@ -25,8 +25,8 @@ export type Step = (input: StepData, context: StepContext) => Promise<StepData>;
 
 /** The S3JSON codec (src/s3xml/s3json.ts) is passed in by the composition root. */
 export interface S3JsonCodec {
-  jsonToXml(json: string): string;
-  xmlToJson(xml: string): string;
+  jsonToXml(json: string): string | Promise<string>;
+  xmlToJson(xml: string): string | Promise<string>;
 }
 
 export interface FormatStepsDependencies {

@@ -104,6 +104,9 @@ async function reportQueries(store: Store, total: number): Promise<void> {
     const { ms, rows } = await timeQuery(store, query, label.includes('no msince') ? 5 : 21);
     console.log(`  ${label.padEnd(44)} ${ms.toFixed(2).padStart(9)} ms  (${rows} rows)`);
   }
+  const started = performance.now();
+  const counts = await store.resources();
+  console.log(`  ${'resources() counts'.padEnd(44)} ${(performance.now() - started).toFixed(2).padStart(9)} ms  (${counts.length} resources)`);
 }
 
 async function main(): Promise<void> {

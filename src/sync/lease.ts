@@ -1,0 +1,97 @@
+/**
+ * Leases in the store keep two gateway processes from running one job at once (Eden's global
+ * `sync_status.running` flag stays set forever after a crash; a lease simply expires). The holder
+ * renews it while working; if renewal fails the work is told to stop (its AbortSignal fires) before
+ * it commits another page. A lease of a process that is known to be dead (same host, its pid gone)
+ * is taken over at once instead of waiting for it to expire.
+ */
+import { SluiceError } from '../errors.js';
+import type { Clock } from '../s3xml/timestamps.js';
+import type { LeaseRecord, Store } from '../store/store.js';
+
+export interface LeaseOptions {
+  store: Store;
+  clock: Clock;
+  /** Who we are: `host:pid:random` (see holderId). */
+  holder: string;
+  ttlMs: number;
+  /** False when the holder is certainly dead (a process on this host that no longer exists). */
+  isHolderAlive?: (holder: string) => boolean;
+}
+
+export interface HeldLease {
+  readonly name: string;
+  /** Fires when the lease was lost (renewal refused or impossible before expiry). */
+  readonly signal: AbortSignal;
+  /** The holder we took the lease over from, when it had expired or died. */
+  readonly tookOverFrom?: string;
+  release(): Promise<void>;
+}
+
+export function holderId(host: string, pid: number, random: string): string {
+  return `${host}:${pid}:${random}`;
+}
+
+export function parseHolder(holder: string): { host: string; pid: number } | undefined {
+  const match = /^(.*):(\d+):[^:]*$/.exec(holder);
+  return match ? { host: match[1]!, pid: Number(match[2]) } : undefined;
+}
+
+export function leaseHeldError(name: string, lease: LeaseRecord | undefined, now: number): SluiceError {
+  const seconds = lease ? Math.max(0, Math.ceil((lease.expires_at - now) / 1000)) : 0;
+  return new SluiceError('SYNC_ALREADY_RUNNING', `${name} is already running in ${lease?.holder ?? 'another process'}`, {
+    status: 409,
+    fix: `Wait for that run to finish (its lease expires in ${seconds} s if that process died)`,
+    details: lease ? { holder: lease.holder, expires_at: new Date(lease.expires_at).toISOString() } : {},
+  });
+}
+
+/** Takes the lease or returns who holds it. */
+export async function acquireLease(options: LeaseOptions, name: string): Promise<{ lease: HeldLease } | { heldBy: LeaseRecord | undefined }> {
+  const { store, clock, holder, ttlMs } = options;
+  const previous = await store.getLease(name);
+  let acquired = await store.acquireLease(name, holder, clock.now().getTime(), ttlMs);
+  if (!acquired) {
+    const current = await store.getLease(name);
+    if (current && current.holder !== holder && options.isHolderAlive?.(current.holder) === false) {
+      // Released only if that dead holder still has it, so a live newcomer is never robbed.
+      await store.releaseLease(name, current.holder);
+      acquired = await store.acquireLease(name, holder, clock.now().getTime(), ttlMs);
+    }
+    if (!acquired) return { heldBy: current };
+  }
+  const controller = new AbortController();
+  let expiresAt = acquired.expires_at;
+  let released = false;
+  const lost = (why: string) => {
+    if (!controller.signal.aborted) {
+      controller.abort(new SluiceError('LEASE_LOST', `lost the lease ${name}: ${why}`, { status: 503, fix: 'Another process took the job over; this run stopped before its next page' }));
+    }
+  };
+  const renew = async () => {
+    if (released) return;
+    try {
+      const now = clock.now().getTime();
+      if (!(await store.renewLease(name, holder, now, ttlMs))) lost('another process holds it now');
+      else expiresAt = now + ttlMs;
+    } catch (error) {
+      if (clock.now().getTime() >= expiresAt) lost(`it expired while the store could not be reached (${(error as Error).message})`);
+    }
+  };
+  const timer = setInterval(() => void renew(), Math.max(50, Math.floor(ttlMs / 3)));
+  timer.unref();
+  const tookOverFrom = previous && previous.holder !== holder ? previous.holder : undefined;
+  return {
+    lease: {
+      name,
+      signal: controller.signal,
+      ...(tookOverFrom === undefined ? {} : { tookOverFrom }),
+      async release() {
+        if (released) return;
+        released = true;
+        clearInterval(timer);
+        await store.releaseLease(name, holder);
+      },
+    },
+  };
+}
