@@ -12,8 +12,15 @@ import { seedDemo } from './demo/seed.js';
 import { SluiceError } from './errors.js';
 import { ensureIdentity, type GatewayIdentity } from './gateway-identity.js';
 import { createApp } from './http/app.js';
+import { consoleRouter } from './http/console-route.js';
+import { registerRepositoryRoutes } from './http/api/repositories.js';
+import { ApiRegistry } from './http/api/schema-registry.js';
+import { registerSyncRoutes } from './http/api/sync-api.js';
+import { createSyncRuntime, type SyncRuntimeOptions } from './sync/runtime.js';
+import type { SyncModule } from './sync/sync-module.js';
 import { formatsRouter } from './http/formats-route.js';
 import { createConverterFor } from './formats/converter-wiring.js';
+import { createXsdValidator } from './formats/xsd.js';
 import { createTransformEngine } from './transform/engine.js';
 import type { Logger } from './logger.js';
 import { systemClock, type Clock } from './s3xml/timestamps.js';
@@ -40,12 +47,14 @@ export interface RunningGateway {
   identity: GatewayIdentity;
   store: Store;
   server: Server;
+  /** Repositories, tasks, runs, conflicts (see src/sync/README.md). */
+  sync: SyncModule;
   close(): Promise<void>;
 }
 
 export async function startGateway(
   config: SluiceConfig,
-  options: { logger: Logger; clock?: Clock; print?: (line: string) => void },
+  options: { logger: Logger; clock?: Clock; print?: (line: string) => void; syncOverrides?: SyncRuntimeOptions['overrides'] },
 ): Promise<RunningGateway> {
   const { logger } = options;
   const clock = options.clock ?? systemClock;
@@ -64,6 +73,10 @@ export async function startGateway(
       if (seeded > 0) logger.info({ records: seeded }, 'demo data loaded');
     }
     const authenticator = new Authenticator(store, clock);
+    const syncRuntime = createSyncRuntime({ store, config, logger, clock, identity, ...(options.syncOverrides ? { overrides: options.syncOverrides } : {}) });
+    const api = new ApiRegistry(authenticator);
+    registerRepositoryRoutes(api, syncRuntime.sync);
+    registerSyncRoutes(api, syncRuntime.sync, store);
     const engine = createTransformEngine({
       stylesheetsDir: config.stylesheetsDir,
       cacheDir: path.join(config.dataDir, 'cache', 'xslt'),
@@ -81,7 +94,26 @@ export async function startGateway(
       maxBodyBytes: config.maxBodyBytes,
       version,
       anonymousRead: config.demo,
+      pushPolicies: syncRuntime.sync.pushPolicies,
       routers: [
+        // First: its session layer signs console users in for the routes after it too.
+        consoleRouter({
+          store,
+          authenticator,
+          clock,
+          logger,
+          identity,
+          version,
+          sync: syncRuntime.sync,
+          engine,
+          stylesheetsDir: config.stylesheetsDir,
+          mappingsDir: config.mappingsDir,
+          validator: createXsdValidator({ standardsDir: config.standardsDir }),
+          api,
+          domain: config.domain,
+          baseUrl: config.baseUrl,
+        }),
+        api.routes(),
         formatsRouter({
           store,
           converter,
@@ -103,17 +135,22 @@ export async function startGateway(
     const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
     const url = `http://${host}:${address.port}`;
     logger.info({ url, uuid: identity.uuid, demo: config.demo }, `listening on ${url}`);
+    const scheduler = config.worker ? syncRuntime.sync.createScheduler() : undefined;
+    await scheduler?.start();
     if (config.demo) logger.warn('demo mode: records can be read without credentials');
     return {
       url,
       identity,
       store,
       server,
+      sync: syncRuntime.sync,
       async close() {
+        await scheduler?.stop();
         await new Promise<void>((resolve) => {
           server.close(() => resolve());
           server.closeAllConnections();
         });
+        await syncRuntime.close();
         await engine.close();
         await store.close();
       },

@@ -4,6 +4,10 @@ import { version } from '../start.js';
 import { registerExportCommand } from './commands/export.js';
 import { registerImportCommand } from './commands/import.js';
 import { registerStartCommand } from './commands/start.js';
+import { registerRepoCommand } from './commands/repo.js';
+import { registerSyncCommand } from './commands/sync.js';
+import { registerTaskCommand } from './commands/task.js';
+import { registerWorkerCommand } from './commands/worker.js';
 import { EXIT, exitCodeFor } from './exit-codes.js';
 
 export function buildProgram(): Command {
@@ -15,6 +19,10 @@ export function buildProgram(): Command {
   registerStartCommand(program);
   registerImportCommand(program);
   registerExportCommand(program);
+  registerRepoCommand(program);
+  registerTaskCommand(program);
+  registerSyncCommand(program);
+  registerWorkerCommand(program);
   return program;
 }
 

@@ -90,7 +90,8 @@ export function syncEndpointsRouter(deps: SyncEndpointDeps): Router {
       const at = now();
       await deps.store.putRepository({
         uuid,
-        name: typeof body.name === 'string' && body.name ? body.name.slice(0, 256) : existing?.name ?? uuid,
+        // A repository an operator added here (it has a URL) keeps the name the operator gave it.
+        name: existing?.url ? existing.name : typeof body.name === 'string' && body.name ? body.name.slice(0, 256) : existing?.name ?? uuid,
         apitype: typeof body.apitype === 'string' && body.apitype ? body.apitype : existing?.apitype ?? 'eden',
         url: existing?.url,
         config: { ...(existing?.config ?? {}), registered_by_peer: true },

@@ -17,8 +17,7 @@
  * atomic document operations and do not wait for transactions.
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
-import { MongoClient } from 'mongodb';
-import type { ClientSession, TransactionOptions } from 'mongodb';
+import type { ClientSession, MongoClient, TransactionOptions } from 'mongodb';
 import { SluiceError } from '../errors.js';
 import type { FieldValue } from '../s3xml/model.js';
 import type {
@@ -42,24 +41,19 @@ import type {
   SyncTaskRecord,
   UserRecord,
 } from './store.js';
-import { prepareDatabase, storeCollections } from './mongodb/collections.js';
 import type { StoreCollections } from './mongodb/collections.js';
 import { GatewayState } from './mongodb/gateway-state.js';
 import { RecordReader } from './mongodb/record-reader.js';
 import { RecordWriter } from './mongodb/record-writer.js';
-import { closedError, isTransientTransactionError, redactUrl, storeFailure, transactionClosedError } from './mongodb/store-errors.js';
+import { connectDatabase, databaseFromUrl } from './mongodb/connection.js';
+import type { MongoStoreOptions } from './mongodb/connection.js';
+import { closedError, isTransientTransactionError, storeFailure, transactionClosedError } from './mongodb/store-errors.js';
 import { SyncState } from './mongodb/sync-state.js';
 import { AsyncMutex } from './sqlite/async-mutex.js';
 
-export interface MongoStoreOptions {
-  /** A mongodb:// or mongodb+srv:// connection string; it must reach a replica set or mongos. */
-  url: string;
-  /** Defaults to the database named in the URL, else `sluice`. */
-  database?: string;
-}
+export type { MongoStoreOptions };
+export { databaseFromUrl };
 
-const DEFAULT_DATABASE = 'sluice';
-const DEFAULT_SERVER_SELECTION_TIMEOUT_MS = 10_000;
 const TRANSACTION_OPTIONS: TransactionOptions = { readConcern: { level: 'snapshot' }, writeConcern: { w: 'majority' } };
 
 interface TransactionScope {
@@ -390,54 +384,11 @@ class MongoStore implements Store {
   }
 }
 
-/** The database named in a connection string's path, if any. */
-export function databaseFromUrl(url: string): string | undefined {
-  const afterScheme = url.replace(/^mongodb(\+srv)?:\/\//, '');
-  const slash = afterScheme.indexOf('/');
-  if (slash < 0) return undefined;
-  const name = decodeURIComponent(afterScheme.slice(slash + 1).split('?')[0] ?? '');
-  return name === '' ? undefined : name;
-}
-
-function openFailure(url: string, message: string, fix: string, cause?: unknown): SluiceError {
-  return new SluiceError('STORE_OPEN_FAILED', `Cannot open the MongoDB store at ${redactUrl(url)}: ${message}`, { status: 500, fix, cause });
-}
-
 /**
  * Connects, checks that the server can run transactions, creates the collections' indexes on first
  * use, and refuses a database written by a newer Sluice (STORE_SCHEMA_TOO_NEW).
  */
 export async function openMongoStore(options: MongoStoreOptions): Promise<Store> {
-  const { url } = options;
-  if (!/^mongodb(\+srv)?:\/\//.test(url)) {
-    throw openFailure(url, 'the URL does not start with mongodb:// or mongodb+srv://', 'Write the store as mongodb://host:27017/sluice?replicaSet=rs0');
-  }
-  let client: MongoClient;
-  try {
-    client = new MongoClient(url, {
-      ignoreUndefined: true,
-      ...(/[?&]serverSelectionTimeoutMS=/i.test(url) ? {} : { serverSelectionTimeoutMS: DEFAULT_SERVER_SELECTION_TIMEOUT_MS }),
-    });
-  } catch (error) {
-    throw openFailure(url, error instanceof Error ? error.message : String(error), 'Check the connection string syntax', error);
-  }
-  try {
-    await client.connect();
-    const hello = await client.db('admin').command({ hello: 1 });
-    if (typeof hello.setName !== 'string' && hello.msg !== 'isdbgrid') {
-      throw openFailure(
-        url,
-        'the server is a standalone mongod, which cannot run transactions',
-        'Run MongoDB as a replica set (a single-node replica set is enough: start mongod with --replSet rs0 and run rs.initiate()), or connect through mongos',
-      );
-    }
-    const collections = storeCollections(client.db(options.database ?? databaseFromUrl(url) ?? DEFAULT_DATABASE));
-    await prepareDatabase(collections);
-    return new MongoStore(client, collections);
-  } catch (error) {
-    await client.close().catch(() => undefined);
-    if (error instanceof SluiceError) throw error;
-    const message = error instanceof Error ? error.message : String(error);
-    throw openFailure(url, message, 'Check that MongoDB is running and reachable at that address, and that the user may read and write the database', error);
-  }
+  const { client, collections } = await connectDatabase(options);
+  return new MongoStore(client, collections);
 }

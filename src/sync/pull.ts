@@ -12,7 +12,7 @@
  *   the whole document went in.
  */
 import { SluiceError } from '../errors.js';
-import { importResources, importS3XMLBytes, type ImportOptions, type ImportResult } from '../importer/importer.js';
+import { importResources, importResourceSource, type ImportOptions, type ImportResult } from '../importer/importer.js';
 import { readS3XML } from '../s3xml/parse.js';
 import type { S3Resource } from '../s3xml/model.js';
 import { addSeconds, formatTimestamp } from '../s3xml/timestamps.js';
@@ -54,6 +54,21 @@ function pageFailed(result: ImportResult, page: number): SluiceError {
   });
 }
 
+/**
+ * Eden writes each record's `url` at the exporting host; Eden's importer ignores it, and so does
+ * the pull (kept, it would make a record pushed to Eden come back "changed" and be sent again).
+ */
+function withoutUrl(resource: S3Resource): S3Resource {
+  const { url: _url, ...attributes } = resource.attributes;
+  return { ...resource, attributes, components: resource.components.map(withoutUrl) };
+}
+
+async function* resourcesOf(body: Buffer): AsyncGenerator<S3Resource> {
+  for await (const event of readS3XML([body])) {
+    if (event.type === 'resource') yield withoutUrl(event.resource);
+  }
+}
+
 interface ParsedPage {
   root: Record<string, string>;
   resources: S3Resource[];
@@ -64,7 +79,7 @@ async function parsePage(body: Buffer): Promise<ParsedPage> {
   try {
     for await (const event of readS3XML([body])) {
       if (event.type === 'root') page.root = event.attributes;
-      else page.resources.push(event.resource);
+      else page.resources.push(withoutUrl(event.resource));
     }
   } catch (error) {
     const failure = error instanceof SluiceError ? error : undefined;
@@ -148,7 +163,7 @@ async function pullByMsince(ctx: ReplicationContext, task: SyncTaskRecord, id: s
   const view = pageStore(ctx.store);
   let result: ImportResult;
   try {
-    result = await importS3XMLBytes(view.store, () => [body], {
+    result = await importResourceSource(view.store, () => resourcesOf(body), {
       ...importOptions(ctx, task, before.mtime ?? before.msince),
       pageSize: EDEN_IMPORT_PAGE,
       onProgress: () => checkAborted(ctx.signal),

@@ -30,7 +30,10 @@ function addReply(total: ReplicationResult, reply: EdenReply): void {
   total.merged += count(reply.merged);
   total.skipped += count(reply.skipped);
   total.conflicts += count(reply.conflicts);
-  total.errors += count(reply.errors);
+  const errors = count(reply.errors);
+  // Eden lists no errors; with ignore_errors its only sign is the message "… - invalid items ignored".
+  const ignored = typeof reply.message === 'string' && /invalid items ignored/i.test(reply.message);
+  total.errors += errors > 0 ? errors : ignored ? 1 : 0;
   if (typeof reply.message === 'string' && reply.message !== '' && total.problems.length < 10) total.problems.push(reply.message);
 }
 

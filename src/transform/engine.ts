@@ -43,6 +43,12 @@ export interface TransformEngineOptions {
   maxYoungGenerationSizeMb?: number;
   /** Records per batch in chunked mode; default 200. */
   batchRecords?: number;
+  /**
+   * Heap limits of the threads that run batches (chunked mode), which is what keeps a chunked
+   * run's memory flat whatever the input size. Defaults: 96 MB old, 32 MB young generation;
+   * a smaller young generation saves memory but costs CPU (more objects outlive a scavenge).
+   */
+  batchHeap?: { maxOldGenerationSizeMb: number; maxYoungGenerationSizeMb: number };
 }
 
 export type StylesheetRef =
@@ -126,7 +132,10 @@ interface JobRunner {
 
 interface PreparedStylesheet {
   compiled: CompiledStylesheet;
+  /** Whole-document jobs. */
   runner: JobRunner;
+  /** Batches of a chunked run: threads with bounded heaps (or the sandbox for untrusted sheets). */
+  batchRunner: () => JobRunner;
   trusted: boolean;
   baseOutputUri: string;
   sandboxRoots?: string[];
@@ -137,6 +146,7 @@ const DEFAULT_MAX_INPUT_BYTES = 64 * 1024 * 1024;
 const DEFAULT_STACK_SIZE_MB = 32;
 const DEFAULT_BATCH_RECORDS = 200;
 const DEFAULT_BATCH_BYTES = 2 * 1024 * 1024;
+const DEFAULT_BATCH_HEAP = { maxOldGenerationSizeMb: 96, maxYoungGenerationSizeMb: 32 };
 const MAX_MESSAGES = 1_000;
 /** Sandboxes with different folder grants are different processes; keep a few warm. */
 const MAX_SANDBOXES = 3;
@@ -153,21 +163,6 @@ function stylesheetNotFound(file: string): SluiceError {
   });
 }
 
-class SandboxedRunner implements JobRunner {
-  constructor(
-    private readonly sandbox: SandboxRunner,
-    readonly size: number,
-  ) {}
-
-  run(job: PoolJob, sefText: string, timeoutMs: number): Promise<JobOutcome> {
-    return this.sandbox.run(job, sefText, timeoutMs);
-  }
-
-  close(): Promise<void> {
-    return this.sandbox.close();
-  }
-}
-
 class Engine implements TransformEngine {
   private readonly stylesheetsDir: string;
   private readonly cacheDir: string;
@@ -177,7 +172,8 @@ class Engine implements TransformEngine {
   private readonly maxInputBytes: number;
   private readonly compiler: StylesheetCompiler;
   private pool: WorkerPool | undefined;
-  private readonly sandboxes = new Map<string, SandboxedRunner>();
+  private batchPool: WorkerPool | undefined;
+  private readonly sandboxes = new Map<string, SandboxRunner>();
   private readonly trees = new Map<string, { signature: string; tree: StylesheetTree }>();
   private closed = false;
 
@@ -283,8 +279,9 @@ class Engine implements TransformEngine {
     let chunks = 0;
     let records = 0;
     let bytes = 0;
+    const runner = prepared.batchRunner();
     // Two batches per thread keep every thread busy while the next batch is being cut.
-    const maxInFlight = prepared.runner.size * 2;
+    const maxInFlight = runner.size * 2;
     const inFlight: { batch: BatchDocument; outcome: Promise<JobOutcome> }[] = [];
 
     const drainOne = async (): Promise<void> => {
@@ -307,14 +304,14 @@ class Engine implements TransformEngine {
         if ('frame' in event) {
           if (method === 'text') {
             const empty = `${event.frame.prolog}${event.frame.rootStartTag}${event.frame.rootEndTag}`;
-            const frame = await prepared.runner.run(this.jobFor(prepared, empty, params), prepared.compiled.sefText, timeoutMs);
+            const frame = await runner.run(this.jobFor(prepared, empty, params), prepared.compiled.sefText, timeoutMs);
             joiner = new TextFrameJoiner(frame.ok ? frame.output : '');
           } else joiner = new XmlRootJoiner();
           continue;
         }
         const { batch } = event;
         if (batch.bytes > this.maxInputBytes) throw inputTooLarge(batch.bytes, this.maxInputBytes, `batch ${batch.index + 1}`);
-        inFlight.push({ batch, outcome: prepared.runner.run(this.jobFor(prepared, batch.text, params), prepared.compiled.sefText, timeoutMs) });
+        inFlight.push({ batch, outcome: runner.run(this.jobFor(prepared, batch.text, params), prepared.compiled.sefText, timeoutMs) });
         if (inFlight.length >= maxInFlight) await drainOne();
       }
       while (inFlight.length > 0) await drainOne();
@@ -340,6 +337,8 @@ class Engine implements TransformEngine {
     this.closed = true;
     const closing: Promise<void>[] = [];
     if (this.pool) closing.push(this.pool.close());
+    if (this.batchPool) closing.push(this.batchPool.close());
+    this.batchPool = undefined;
     for (const sandbox of this.sandboxes.values()) closing.push(sandbox.close());
     this.sandboxes.clear();
     this.pool = undefined;
@@ -369,6 +368,16 @@ class Engine implements TransformEngine {
     return this.pool;
   }
 
+  private batchThreads(): WorkerPool {
+    if (this.closed) throw new SluiceError('XSLT_ENGINE_CLOSED', 'the transform engine is closed', { status: 503 });
+    this.batchPool ??= new WorkerPool({
+      size: this.workers,
+      stackSizeMb: this.options.stackSizeMb ?? DEFAULT_STACK_SIZE_MB,
+      ...(this.options.batchHeap ?? DEFAULT_BATCH_HEAP),
+    });
+    return this.batchPool;
+  }
+
   private heapLimits(): { maxOldGenerationSizeMb?: number; maxYoungGenerationSizeMb?: number } {
     return {
       ...(this.options.maxOldGenerationSizeMb ? { maxOldGenerationSizeMb: this.options.maxOldGenerationSizeMb } : {}),
@@ -376,7 +385,7 @@ class Engine implements TransformEngine {
     };
   }
 
-  private sandboxFor(roots: string[]): SandboxedRunner {
+  private sandboxFor(roots: string[]): SandboxRunner {
     if (this.closed) throw new SluiceError('XSLT_ENGINE_CLOSED', 'the transform engine is closed', { status: 503 });
     const key = [...new Set(roots)].sort().join('\n');
     let sandbox = this.sandboxes.get(key);
@@ -385,17 +394,14 @@ class Engine implements TransformEngine {
       this.sandboxes.set(key, sandbox);
       return sandbox;
     }
-    sandbox = new SandboxedRunner(
-      new SandboxRunner({
-        readDirectories: [...new Set(roots)],
-        pool: {
-          size: this.workers,
-          stackSizeMb: this.options.stackSizeMb ?? DEFAULT_STACK_SIZE_MB,
-          ...this.heapLimits(),
-        },
-      }),
-      this.workers,
-    );
+    sandbox = new SandboxRunner({
+      readDirectories: [...new Set(roots)],
+      pool: {
+        size: this.workers,
+        stackSizeMb: this.options.stackSizeMb ?? DEFAULT_STACK_SIZE_MB,
+        ...this.heapLimits(),
+      },
+    });
     this.sandboxes.set(key, sandbox);
     if (this.sandboxes.size > MAX_SANDBOXES) {
       const [oldestKey, oldest] = this.sandboxes.entries().next().value!;
@@ -446,7 +452,13 @@ class Engine implements TransformEngine {
         const tree = await this.treeFor(file);
         const key = stylesheetTreeKey(tree);
         const compiled = (await this.compiler.loadIfCurrent(besideSefPath(file), key)) ?? (await this.compiler.compile(tree));
-        return { compiled, runner: this.trustedPool(), trusted: true, baseOutputUri: pathToFileURL(folder + path.sep).href };
+        return {
+          compiled,
+          runner: this.trustedPool(),
+          batchRunner: () => this.batchThreads(),
+          trusted: true,
+          baseOutputUri: pathToFileURL(folder + path.sep).href,
+        };
       }
       return this.prepareUntrusted(file, undefined, [folder, ...this.allowedDirs]);
     }
@@ -467,9 +479,11 @@ class Engine implements TransformEngine {
     const tree = await loadStylesheetTree(file, { allowedRoots: roots, ...(text !== undefined ? { principalText: text } : {}) });
     checkUntrustedStylesheet(tree, roots);
     const compiled = await this.compiler.compile(tree, { sandboxReadDirectories: roots, principalIsVirtual: virtual });
+    const sandbox = this.sandboxFor(roots);
     return {
       compiled,
-      runner: this.sandboxFor(roots),
+      runner: sandbox,
+      batchRunner: () => sandbox,
       trusted: false,
       baseOutputUri: pathToFileURL(path.dirname(file) + path.sep).href,
       sandboxRoots: roots,

@@ -15,20 +15,31 @@ import { storeContract } from './contract.js';
 
 let mongo: TestMongo | undefined;
 let admin: MongoClient | undefined;
+/** Why the server did not start; every test then fails with it (none is skipped). */
+let unavailable: unknown;
 const prefix = `sluice_test_${process.pid}`;
 let databaseCounter = 0;
 const freshDatabase = (): string => `${prefix}_${++databaseCounter}`;
 const contractDatabase = `${prefix}_contract`;
 
 function server(): TestMongo {
-  if (!mongo) throw new Error('the MongoDB test server did not start (see the failure of the before hook)');
+  if (!mongo) throw unavailable instanceof Error ? unavailable : new Error(String(unavailable));
   return mongo;
 }
 
+function adminClient(): MongoClient {
+  server();
+  return admin!;
+}
+
 before(async () => {
-  mongo = await startTestMongo();
-  admin = new MongoClient(mongo.url);
-  await admin.connect();
+  try {
+    mongo = await startTestMongo();
+    admin = new MongoClient(mongo.url);
+    await admin.connect();
+  } catch (error) {
+    unavailable = error;
+  }
 });
 
 after(async () => {
@@ -40,8 +51,12 @@ after(async () => {
   await mongo?.stop();
 });
 
+it('a MongoDB-compatible server is available (SLUICE_TEST_MONGODB_URL or tools/mongodb-test-server)', () => {
+  assert.ok(server().url.startsWith('mongodb://'));
+});
+
 async function dropDatabase(name: string): Promise<void> {
-  await admin!.db(name).dropDatabase();
+  await adminClient().db(name).dropDatabase();
 }
 
 async function rejectsWithCode(promise: Promise<unknown>, code: string): Promise<void> {
@@ -90,14 +105,14 @@ describe('mongodb store', () => {
   it('refuses a database written by a newer schema instead of guessing', async () => {
     const database = freshDatabase();
     await (await openMongoStore({ url: server().url, database })).close();
-    await admin!.db(database).collection<{ _id: string; version: number }>('sluice_meta').updateOne({ _id: 'schema' }, { $set: { version: 99 } });
+    await adminClient().db(database).collection<{ _id: string; version: number }>('sluice_meta').updateOne({ _id: 'schema' }, { $set: { version: 99 } });
     await rejectsWithCode(openMongoStore({ url: server().url, database }), 'STORE_SCHEMA_TOO_NEW');
   });
 
   it('the unique (resource, uuid) index refuses a second document for one record', async () => {
     await withStore(async (store, database) => {
       const stored = await store.putRecord(recordWrite({ uuid: 'urn:uuid:only-once' }));
-      const records = admin!.db(database).collection('records');
+      const records = adminClient().db(database).collection('records');
       await assert.rejects(records.insertOne({ ...stored, filterValues: [], referencedUuids: [] }), (error: unknown) => {
         assert.ok(error instanceof MongoServerError);
         assert.equal(error.code, 11000);
@@ -174,7 +189,7 @@ describe('mongodb store', () => {
 
 describe('the DocumentDB wire adapter (through the official driver)', () => {
   it('pages a large result with getMore and counts exactly', async () => {
-    const collection = admin!.db(freshDatabase()).collection<{ _id: number; n: number }>('paging');
+    const collection = adminClient().db(freshDatabase()).collection<{ _id: number; n: number }>('paging');
     await collection.insertMany(Array.from({ length: 1234 }, (_, i) => ({ _id: i, n: i % 7 })));
     const seen = await collection.find({}, { sort: { _id: 1 }, batchSize: 100 }).toArray();
     assert.equal(seen.length, 1234);
@@ -183,8 +198,8 @@ describe('the DocumentDB wire adapter (through the official driver)', () => {
   });
 
   it('an aborted transaction leaves nothing, a committed one everything', async () => {
-    const collection = admin!.db(freshDatabase()).collection<{ _id: string }>('tx');
-    const session = admin!.startSession();
+    const collection = adminClient().db(freshDatabase()).collection<{ _id: string }>('tx');
+    const session = adminClient().startSession();
     try {
       session.startTransaction();
       await collection.insertOne({ _id: 'aborted' }, { session });
@@ -200,7 +215,7 @@ describe('the DocumentDB wire adapter (through the official driver)', () => {
   });
 
   it('answers a command it does not route with CommandNotFound', async () => {
-    await assert.rejects(admin!.db('admin').command({ sluiceNoSuchCommand: 1 }), (error: unknown) => {
+    await assert.rejects(adminClient().db('admin').command({ sluiceNoSuchCommand: 1 }), (error: unknown) => {
       assert.ok(error instanceof MongoServerError);
       assert.equal(error.code, 59);
       return true;

@@ -51,6 +51,15 @@ describe('XSLT 1.0 compatibility with libxslt', () => {
     assert.ok(info.warnings.some((warning) => warning.includes('neverDeclared')), info.warnings.join('\n'));
   });
 
+  it('supplies a stand-in for a variable used outside the scope of its declaration, found only by the compiler', async () => {
+    const stylesheet = path.join(DIR, 'formats/report/scope.xsl');
+    const expected = await xsltproc(stylesheet, INPUT);
+    const result = await engine.transform({ stylesheet: { path: stylesheet }, input });
+    assert.equal(result.output, expected);
+    assert.equal(result.output, 'resources=7');
+    assert.ok(result.warnings?.some((warning) => warning.includes('limit')));
+  });
+
   it('takes the first node for value-of and attribute templates, sorts missing keys and code points as libxslt does', async () => {
     const stylesheet = path.join(DIR, 'formats/report/quirks.xsl');
     const expected = await xsltproc(stylesheet, INPUT);

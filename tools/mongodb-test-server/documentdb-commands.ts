@@ -22,6 +22,8 @@ export interface ParsedCommand {
   name: string;
   database: string;
   document: Document;
+  /** For insert/update/delete: the documents or statements, concatenated BSON (DocumentDB's bsonsequence). */
+  sequence?: Buffer;
 }
 
 /** What a cursor-opening command left behind for getMore. */
@@ -55,6 +57,9 @@ const CURSOR_FUNCTIONS: Record<string, string> = {
   listCollections: 'documentdb_api.list_collections_cursor_first_page',
   listIndexes: 'documentdb_api.list_indexes_cursor_first_page',
 };
+
+/** The array each write command carries its documents or statements in. */
+export const WRITE_SEQUENCE_FIELDS: Record<string, string | undefined> = { insert: 'documents', update: 'updates', delete: 'deletes' };
 
 const WRITE_FUNCTIONS: Record<string, string> = {
   insert: 'documentdb_api.insert',
@@ -166,10 +171,10 @@ export async function runSqlCommand(client: Queryable, command: ParsedCommand): 
   if (cursorFunction) return openCursor(client, command, cursorFunction);
   const writeFunction = WRITE_FUNCTIONS[command.name];
   if (writeFunction) {
-    const { rows } = await client.query<{ reply: Buffer }>(`SELECT p_result::bytea AS reply FROM ${writeFunction}($1, ${BSON_PARAM}, NULL, NULL)`, [
-      command.database,
-      commandSpec(command.document),
-    ]);
+    const { rows } = await client.query<{ reply: Buffer }>(
+      `SELECT p_result::bytea AS reply FROM ${writeFunction}($1, ${BSON_PARAM}, $3::bytea::documentdb_core.bsonsequence, NULL)`,
+      [command.database, commandSpec(command.document), command.sequence ?? null],
+    );
     return { reply: WRITE_REPLIES.has(command.name) ? translateWriteErrors(rows[0]!.reply) : rows[0]!.reply };
   }
   const documentQuery = DOCUMENT_FUNCTIONS[command.name];

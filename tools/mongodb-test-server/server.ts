@@ -94,32 +94,34 @@ class UserRegistry {
 
 export async function startDocumentDb(root: string, postgresPort: number, options: TestMongoOptions = {}): Promise<TestMongo> {
   const postgresUrl = `postgres://postgres@127.0.0.1:${postgresPort}/postgres`;
-  const users = new UserRegistry(`${root}.users`);
-  let startedHere = false;
-  if (!(await postgresAnswers(postgresUrl))) {
-    if (!existsSync(path.join(root, READY_MARKER))) {
-      throw new TestServerUnavailable(
-        `No MongoDB-compatible server for the MongoDB store tests: SLUICE_TEST_MONGODB_URL is not set and there is no provisioned DocumentDB chroot at ${root}. ` +
-          `Provision it once (as root, about 2-4 minutes): tools/mongodb-test-server/setup.sh ${root}` +
-          ' — or set SLUICE_TEST_MONGODB_URL to a MongoDB replica set, or SLUICE_DOCUMENTDB_ROOT to another chroot.',
-      );
-    }
-    if (process.getuid?.() !== 0) {
-      throw new TestServerUnavailable(
-        `DocumentDB's PostgreSQL is not running on 127.0.0.1:${postgresPort} and starting it needs root (chroot). Run: sudo tools/mongodb-test-server/setup.sh ${root} ${postgresPort}`,
-      );
-    }
-    try {
-      await run(path.join(here, 'setup.sh'), [root, String(postgresPort)], { timeout: 120_000 });
-    } catch (error) {
-      const stderr = (error as { stderr?: string }).stderr ?? '';
-      throw new TestServerUnavailable(`Starting DocumentDB's PostgreSQL failed: ${stderr.trim() || String(error)}`);
-    }
-    startedHere = true;
+  const provisioned = existsSync(path.join(root, READY_MARKER));
+  if (!provisioned && !(await postgresAnswers(postgresUrl))) {
+    throw new TestServerUnavailable(
+      `No MongoDB-compatible server for the MongoDB store tests: SLUICE_TEST_MONGODB_URL is not set and there is no provisioned DocumentDB chroot at ${root}. ` +
+        `Provision it once (as root, about 2-4 minutes): tools/mongodb-test-server/setup.sh ${root}` +
+        ' (or set SLUICE_TEST_MONGODB_URL to a MongoDB replica set, or SLUICE_DOCUMENTDB_ROOT to another chroot).',
+    );
   }
+  // Registered before looking again, so a user finishing meanwhile cannot stop the server under us.
+  const users = new UserRegistry(`${root}.users`);
   users.enter();
+  let startedHere = false;
   let adapter: WireAdapter;
   try {
+    if (!(await postgresAnswers(postgresUrl))) {
+      if (process.getuid?.() !== 0) {
+        throw new TestServerUnavailable(
+          `DocumentDB's PostgreSQL is not running on 127.0.0.1:${postgresPort} and starting it needs root (chroot). Run: sudo tools/mongodb-test-server/setup.sh ${root} ${postgresPort}`,
+        );
+      }
+      try {
+        await run(path.join(here, 'setup.sh'), [root, String(postgresPort)], { timeout: 120_000 });
+      } catch (error) {
+        const stderr = (error as { stderr?: string }).stderr ?? '';
+        throw new TestServerUnavailable(`Starting DocumentDB's PostgreSQL failed: ${stderr.trim() || String(error)}`);
+      }
+      startedHere = true;
+    }
     adapter = await startWireAdapter({
       postgresUrl,
       ...(options.port !== undefined ? { port: options.port } : {}),

@@ -42,7 +42,10 @@ as_postgres() { chroot "$ROOT" su postgres -s /bin/sh -c "$1"; }
 
 provision() {
   local partial="$ROOT.partial"
-  command -v debootstrap >/dev/null || { say "installing debootstrap"; apt-get install -y -qq debootstrap >/dev/null; }
+  if ! command -v debootstrap >/dev/null; then
+    say "installing debootstrap"
+    apt-get install -y -qq debootstrap >/dev/null 2>&1 || { apt-get update -qq && apt-get install -y -qq debootstrap >/dev/null; }
+  fi
   unmount_all_under "$partial"
   rm -rf --one-file-system "$partial"
   mkdir -p "$(dirname "$ROOT")"
@@ -88,6 +91,7 @@ CONF
   say "provisioned $ROOT ($(du -sh --one-file-system "$ROOT" | cut -f1))"
 }
 
+mkdir -p "$(dirname "$ROOT")"
 exec 9>"$ROOT.lock"
 flock 9
 
@@ -104,9 +108,10 @@ if as_postgres "$PG_BIN/pg_ctl -D $DATA status" >/dev/null 2>&1; then
   say "PostgreSQL is already running"
 else
   say "starting PostgreSQL on 127.0.0.1:$PGPORT"
-  as_postgres "$PG_BIN/pg_ctl -D $DATA -l /var/lib/sluice-ddb/log -w -t 60 -o '-p $PGPORT' start" >/dev/null \
+  # 9>&-: the server must not inherit the lock, or it would hold it for as long as it runs.
+  as_postgres "$PG_BIN/pg_ctl -D $DATA -l /var/lib/sluice-ddb/log -w -t 60 -o '-p $PGPORT' start" >/dev/null 9>&- \
     || { tail -20 "$ROOT/var/lib/sluice-ddb/log" >&2; exit 1; }
 fi
-as_postgres "$PG_BIN/psql -h /tmp -p $PGPORT -U postgres -d postgres -qAt -c 'CREATE EXTENSION IF NOT EXISTS documentdb CASCADE'" >/dev/null
+as_postgres "PGOPTIONS='-c client_min_messages=warning' $PG_BIN/psql -h /tmp -p $PGPORT -U postgres -d postgres -qAt -c 'CREATE EXTENSION IF NOT EXISTS documentdb CASCADE'" >/dev/null
 say "ready: postgres://postgres@127.0.0.1:$PGPORT/postgres"
 echo "postgres://postgres@127.0.0.1:$PGPORT/postgres"

@@ -16,7 +16,7 @@ import type { AddressInfo } from 'node:net';
 import { Binary, deserialize, serialize } from 'bson';
 import type { Document } from 'bson';
 import pg from 'pg';
-import { getMore, runSqlCommand, EXACT_BSON, SQL_COMMANDS, TRANSACTION_COMMANDS } from './documentdb-commands.js';
+import { getMore, runSqlCommand, EXACT_BSON, SQL_COMMANDS, TRANSACTION_COMMANDS, WRITE_SEQUENCE_FIELDS } from './documentdb-commands.js';
 import type { CursorContinuation, ParsedCommand, Queryable } from './documentdb-commands.js';
 import { COMMAND_NOT_FOUND, CURSOR_NOT_FOUND, isTransientTransactionError, mongoErrorForSqlState, NO_SUCH_TRANSACTION } from './error-codes.js';
 import { TransactionRegistry, TransactionStateError } from './transactions.js';
@@ -71,16 +71,33 @@ function sessionKey(document: Document): string | undefined {
   return lsid?.id instanceof Binary ? Buffer.from(lsid.id.buffer).toString('hex') : undefined;
 }
 
+/** The name of a BSON document's first field, read without decoding the rest. */
+function firstFieldName(document: Buffer): string {
+  const end = document.indexOf(0, 5);
+  return end < 0 ? '' : document.toString('utf8', 5, end);
+}
+
 function parseCommand(request: WireRequest): ParsedCommand {
   const source = request.kind === 'msg' ? request.body : request.query;
-  const document = deserialize(source, EXACT_BSON);
-  if (request.kind === 'msg') {
-    // Kind-1 sections (insert documents, update statements…) become ordinary array fields.
-    for (const [identifier, documents] of request.sequences) document[identifier] = documents.map((bytes) => deserialize(bytes, EXACT_BSON));
+  const name = firstFieldName(source);
+  const sequenceField = WRITE_SEQUENCE_FIELDS[name];
+  // The documents of a write go to DocumentDB as a BSON sequence, byte for byte: decoding and
+  // re-encoding them here would cost more than DocumentDB's own insert.
+  const document = deserialize(source, sequenceField ? { ...EXACT_BSON, fieldsAsRaw: { [sequenceField]: true } } : EXACT_BSON);
+  const sequence: Buffer[] = [];
+  if (sequenceField && Array.isArray(document[sequenceField])) {
+    sequence.push(...(document[sequenceField] as Buffer[]));
+    delete document[sequenceField];
   }
-  const name = Object.keys(document)[0] ?? '';
+  if (request.kind === 'msg') {
+    for (const [identifier, documents] of request.sequences) {
+      if (identifier === sequenceField) sequence.push(...documents);
+      // Other kind-1 sections become ordinary array fields.
+      else document[identifier] = documents.map((bytes) => deserialize(bytes, EXACT_BSON));
+    }
+  }
   const database = typeof document.$db === 'string' ? document.$db : request.kind === 'query' ? request.collection.split('.')[0]! : 'admin';
-  return { name, database, document };
+  return { name, database, document, ...(sequenceField ? { sequence: Buffer.concat(sequence) } : {}) };
 }
 
 class WireAdapterServer implements WireAdapter {

@@ -104,6 +104,19 @@ export function recordFilter(query: RecordQuery): Filter<Document> {
   return conditions.length === 1 ? conditions[0]! : { $and: conditions };
 }
 
+/**
+ * The index for queries bounded by a parent, msince or afterSeq. Incremental pulls are the hot
+ * path and their range is small, so its cost must follow the number of changes, not how common a
+ * filter value is; DocumentDB's planner, left alone, prefers walking the filter index instead
+ * (docs/decisions/mongodb-test-server.md has the numbers). Names are those of collections.ts.
+ */
+export function recordHint(query: RecordQuery): string | undefined {
+  if (query.parent) return 'parent';
+  if (query.msince !== undefined) return 'resource_modified_on';
+  if (query.afterSeq !== undefined) return 'resource_seq';
+  return undefined;
+}
+
 export function recordSort(query: RecordQuery): Sort {
   return query.orderBy === 'seq' ? { seq: 1 } : { modified_on: 1, uuid: 1 };
 }

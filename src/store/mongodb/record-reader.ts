@@ -10,7 +10,7 @@ import { compareCodePoints } from '../url-filter-match.js';
 import type { StoreCollections } from './collections.js';
 import { documentToRecord, RECORD_PROJECTION } from './record-documents.js';
 import type { RecordDocument } from './record-documents.js';
-import { recordFilter, recordSort } from './record-query.js';
+import { recordFilter, recordHint, recordSort } from './record-query.js';
 
 export interface FieldValueCount {
   value: FieldValue;
@@ -54,9 +54,11 @@ export class RecordReader {
     const filter = recordFilter(query);
     // MongoDB reads limit 0 as "no limit".
     if (query.limit === 0) return [];
+    const hint = recordHint(query);
     const cursor = this.collections.records.find<RecordRead>(filter, {
       projection: RECORD_PROJECTION,
       sort: recordSort(query),
+      ...(hint ? { hint } : {}),
       ...(query.start ? { skip: query.start } : {}),
       ...(query.limit !== undefined ? { limit: query.limit, batchSize: Math.min(query.limit, MAX_BATCH) } : {}),
       ...this.options,
@@ -65,7 +67,8 @@ export class RecordReader {
   }
 
   countRecords(query: RecordQuery): Promise<number> {
-    return this.collections.records.countDocuments(recordFilter(query), this.options);
+    const hint = recordHint(query);
+    return this.collections.records.countDocuments(recordFilter(query), { ...this.options, ...(hint ? { hint } : {}) });
   }
 
   /** Live records per resource; a resource holding only tombstones is listed with count 0. */

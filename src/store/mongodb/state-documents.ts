@@ -40,6 +40,15 @@ export function conflictToDocument(id: number, conflict: NewConflict): ConflictD
   return document;
 }
 
+/** A conflict as it stands (resolved or not), for copying a store. */
+export function conflictEntryToDocument(entry: ConflictEntry): ConflictDocument {
+  const document = conflictToDocument(entry.id, entry);
+  document.status = entry.status;
+  if (entry.resolution !== undefined) document.resolution = toStorable(entry.resolution);
+  if (entry.resolved_at !== undefined) document.resolved_at = entry.resolved_at;
+  return document;
+}
+
 export function conflictFromDocument(document: ConflictDocument): ConflictEntry {
   const entry: ConflictEntry = {
     id: document._id,

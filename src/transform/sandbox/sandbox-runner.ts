@@ -1,8 +1,8 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { permissionFlags, QUIET_WARNINGS } from '../compile/node-permissions.js';
 import { nodeModulesDir, runningFromSource, transformDir, transformModuleUrl } from '../runtime-paths.js';
-import { fileURLToPath } from 'node:url';
 import type { JobOutcome } from '../worker/protocol.js';
 import type { PoolJob, WorkerPoolOptions } from '../worker/worker-pool.js';
 import type { SandboxReply, SandboxRequest } from './sandbox-host.js';
@@ -36,6 +36,11 @@ export class SandboxRunner {
   private nextRequestId = 1;
 
   constructor(private readonly options: SandboxRunnerOptions) {}
+
+  /** Threads in the sandbox process: how many jobs it runs at once. */
+  get size(): number {
+    return this.options.pool.size;
+  }
 
   run(job: PoolJob, sefText: string, timeoutMs: number): Promise<JobOutcome> {
     const child = this.ensureChild();

@@ -35,6 +35,22 @@ interface Slot {
   current: Assignment | undefined;
 }
 
+const LOADER_FLAGS = new Set(['--import', '--require', '-r', '--loader', '--experimental-loader']);
+
+export function withoutLoaders(flags: string[]): string[] {
+  const kept: string[] = [];
+  for (let i = 0; i < flags.length; i++) {
+    const flag = flags[i]!;
+    if (LOADER_FLAGS.has(flag)) {
+      i++;
+      continue;
+    }
+    if ([...LOADER_FLAGS].some((loader) => flag.startsWith(`${loader}=`))) continue;
+    kept.push(flag);
+  }
+  return kept;
+}
+
 function startWorker(options: WorkerPoolOptions): Worker {
   const resourceLimits = {
     stackSizeMb: options.stackSizeMb,
@@ -42,12 +58,16 @@ function startWorker(options: WorkerPoolOptions): Worker {
     ...(options.maxYoungGenerationSizeMb ? { maxYoungGenerationSizeMb: options.maxYoungGenerationSizeMb } : {}),
   };
   const workerData = { sandboxed: options.sandboxed ?? false };
+  // Threads inherit the parent's flags except module loaders (an `--import tsx` would load a
+  // TypeScript compiler into every thread for nothing). The permission flags must stay: a thread
+  // started with other flags is outside Node's permission model.
+  const shared = { resourceLimits, workerData, execArgv: withoutLoaders(process.execArgv) };
   const entry = transformModuleUrl('worker/transform-worker');
-  if (!runningFromSource) return new Worker(entry, { resourceLimits, workerData });
-  // Under tsx the loader hooks do not reach worker threads: register them in the thread first.
+  if (!runningFromSource) return new Worker(entry, shared);
+  // From TypeScript source, register tsx in the thread before loading the entry.
   const tsxApi = import.meta.resolve('tsx/esm/api');
   const bootstrap = `import(${JSON.stringify(tsxApi)}).then((api) => { api.register(); return import(${JSON.stringify(entry.href)}); })`;
-  return new Worker(bootstrap, { eval: true, resourceLimits, workerData });
+  return new Worker(bootstrap, { ...shared, eval: true });
 }
 
 export class WorkerPool {

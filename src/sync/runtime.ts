@@ -1,0 +1,65 @@
+/**
+ * The composition part of the sync module (like start.ts, and the one file of src/sync that may
+ * touch the disk, the network and the process): the real undici transport, the secret key from
+ * the configuration or the data directory, this process's lease holder id and a liveness check
+ * for holders on the same host.
+ */
+import { randomBytes } from 'node:crypto';
+import os from 'node:os';
+import type { SluiceConfig } from '../config.js';
+import type { Logger } from '../logger.js';
+import type { RetryOptions } from '../net/retry.js';
+import { createSecretBox, loadSecretKey } from '../secrets.js';
+import type { Clock } from '../s3xml/timestamps.js';
+import type { Store } from '../store/store.js';
+import { holderId, parseHolder } from './lease.js';
+import { createSyncModule, type SyncModule, type SyncModuleDeps } from './sync-module.js';
+import { createUndiciTransport } from './undici-transport.js';
+
+export interface SyncRuntime {
+  sync: SyncModule;
+  holder: string;
+  close(): Promise<void>;
+}
+
+/** False only when the holder is a process of this host that no longer exists. */
+export function isLocalHolderAlive(holder: string): boolean {
+  const parsed = parseHolder(holder);
+  if (!parsed || parsed.host !== os.hostname()) return true;
+  if (parsed.pid === process.pid) return true;
+  try {
+    process.kill(parsed.pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code !== 'ESRCH';
+  }
+}
+
+export interface SyncRuntimeOptions {
+  store: Store;
+  config: Pick<SluiceConfig, 'dataDir' | 'secretKey' | 'domain'>;
+  logger: Logger;
+  clock: Clock;
+  identity: { uuid: string; name: string };
+  /** Test and tuning overrides (timeouts, page size, retry sleep, lease ttl…). */
+  overrides?: Partial<Omit<SyncModuleDeps, 'store' | 'clock' | 'logger' | 'transport' | 'secrets' | 'identity' | 'holder'>> & { retry?: RetryOptions };
+}
+
+export function createSyncRuntime(options: SyncRuntimeOptions): SyncRuntime {
+  const { transport, close } = createUndiciTransport();
+  const secrets = createSecretBox(loadSecretKey({ dataDir: options.config.dataDir, ...(options.config.secretKey === undefined ? {} : { secretKey: options.config.secretKey }) }));
+  const holder = holderId(os.hostname(), process.pid, randomBytes(4).toString('hex'));
+  const sync = createSyncModule({
+    store: options.store,
+    clock: options.clock,
+    logger: options.logger,
+    transport,
+    secrets,
+    identity: options.identity,
+    localDomain: options.config.domain,
+    holder,
+    isHolderAlive: isLocalHolderAlive,
+    ...options.overrides,
+  });
+  return { sync, holder, close };
+}
