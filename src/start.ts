@@ -24,6 +24,7 @@ import { createXsdValidator } from './formats/xsd.js';
 import { createTransformEngine } from './transform/engine.js';
 import type { Logger } from './logger.js';
 import { systemClock, type Clock } from './s3xml/timestamps.js';
+import { openMongoStore } from './store/mongodb-store.js';
 import { openSqliteStore } from './store/sqlite-store.js';
 import type { Store } from './store/store.js';
 
@@ -36,6 +37,9 @@ export async function openStore(config: Pick<SluiceConfig, 'store' | 'dataDir'>)
     const dir = config.store.startsWith('sqlite:') ? path.resolve(config.store.slice('sqlite:'.length)) : config.dataDir;
     mkdirSync(dir, { recursive: true });
     return openSqliteStore({ file: path.join(dir, 'sluice.db') });
+  }
+  if (config.store.startsWith('mongodb://') || config.store.startsWith('mongodb+srv://')) {
+    return openMongoStore({ url: config.store });
   }
   throw new SluiceError('BAD_CONFIG', `unknown store "${config.store}"`, {
     fix: 'Use --store sqlite (the default) or a mongodb:// URL',

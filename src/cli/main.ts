@@ -8,6 +8,8 @@ import { registerRepoCommand } from './commands/repo.js';
 import { registerSyncCommand } from './commands/sync.js';
 import { registerTaskCommand } from './commands/task.js';
 import { registerWorkerCommand } from './commands/worker.js';
+import { registerStoreCommand } from './commands/store-copy.js';
+import { registerMappingCommand } from './commands/mapping.js';
 import { EXIT, exitCodeFor } from './exit-codes.js';
 
 export function buildProgram(): Command {
@@ -23,6 +25,8 @@ export function buildProgram(): Command {
   registerTaskCommand(program);
   registerSyncCommand(program);
   registerWorkerCommand(program);
+  registerStoreCommand(program);
+  registerMappingCommand(program);
   return program;
 }
 

@@ -4,10 +4,12 @@
  *
  * Transactions: `transaction(work)` is one MongoDB transaction (session.withTransaction), so it
  * needs a replica set (a single-node one is fine). Within one process transactions and record
- * writes take turns on an async mutex, as in the SQLite store; across processes the seq counter
- * document serialises them (mongodb/record-writer.ts), so seq order is commit order everywhere.
- * The driver may run `work` again after a transient error (a write conflict with another
- * process); each attempt gets a fresh handle and the previous one is closed.
+ * writes take turns on an async mutex, as in the SQLite store; across processes each transaction
+ * first takes the seq counter document (mongodb/record-writer.ts), which serialises them too, so
+ * seq order is commit order everywhere. A write conflict with another process therefore happens
+ * before `work` runs; the driver retries that by itself. Should one happen later (a write outside
+ * any transaction touching a document the transaction wrote), the driver runs `work` again with a
+ * fresh handle, the previous one closed.
  *
  * A command that fails inside a transaction aborts the whole transaction (MongoDB's rule), unlike
  * SQLite where a failed put leaves the rest of the transaction usable; record validation happens
@@ -160,33 +162,26 @@ class MongoStore implements Store {
   }
 
   /**
-   * Runs `attempt` in a MongoDB transaction, holding the mutex throughout. Errors thrown by the
-   * caller's own work pass through untouched; driver errors become SluiceErrors.
+   * Runs `attempt` in a MongoDB transaction, holding the mutex throughout. Failures become
+   * SluiceErrors, except those `fromCaller` claims (the caller's own work threw them).
    */
-  private async inTransaction<T>(attempt: (writer: RecordWriter) => Promise<T>): Promise<T> {
+  private async inTransaction<T>(attempt: (writer: RecordWriter) => Promise<T>, fromCaller: (error: unknown) => boolean = () => false): Promise<T> {
     this.assertUsable();
     const release = await this.mutex.acquire();
     let session: ClientSession | undefined;
-    // What the caller's own work threw last; it is passed on as it is, never wrapped.
-    let workFailure: { error: unknown } | undefined;
     try {
       if (this.closed) throw closedError();
       session = this.client.startSession();
       const active = session;
       return await active.withTransaction(async () => {
         const writer = new RecordWriter(this.collections, active);
-        let result: T;
-        try {
-          result = await attempt(writer);
-        } catch (error) {
-          workFailure = isTransientTransactionError(error) ? undefined : { error };
-          throw error;
-        }
+        await writer.begin();
+        const result = await attempt(writer);
         await writer.finish();
         return result;
       }, TRANSACTION_OPTIONS);
     } catch (error) {
-      if (workFailure && workFailure.error === error) throw error;
+      if (fromCaller(error)) throw error;
       throw storeFailure(error);
     } finally {
       await session?.endSession().catch(() => undefined);
@@ -195,16 +190,25 @@ class MongoStore implements Store {
   }
 
   transaction<T>(work: (tx: StoreTransaction) => Promise<T>): Promise<T> {
-    return this.inTransaction(async (writer) => {
-      const tx = new MongoTransaction(writer, new RecordReader(this.collections, writer.session), this.syncState);
-      const scope: TransactionScope = { store: this, active: true };
-      try {
-        return await transactionScopes.run([...(transactionScopes.getStore() ?? []), scope], () => work(tx));
-      } finally {
-        scope.active = false;
-        tx.end();
-      }
-    });
+    // What work threw last: it reaches the caller as it is, never wrapped.
+    let workFailure: { error: unknown } | undefined;
+    return this.inTransaction(
+      async (writer) => {
+        const tx = new MongoTransaction(writer, new RecordReader(this.collections, writer.session), this.syncState);
+        const scope: TransactionScope = { store: this, active: true };
+        try {
+          return await transactionScopes.run([...(transactionScopes.getStore() ?? []), scope], () => work(tx));
+        } catch (error) {
+          // Transient driver errors are withTransaction's to retry, not the caller's.
+          workFailure = isTransientTransactionError(error) ? undefined : { error };
+          throw error;
+        } finally {
+          scope.active = false;
+          tx.end();
+        }
+      },
+      (error) => workFailure !== undefined && workFailure.error === error,
+    );
   }
 
   private async read<T>(work: () => Promise<T>): Promise<T> {

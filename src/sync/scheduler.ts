@@ -51,7 +51,11 @@ export class JobScheduler {
 
   /** Jobs currently scheduled, with their next run. */
   list(): { job: JobRecord; next: Date | undefined }[] {
-    return [...this.scheduled.values()].map((entry) => ({ job: entry.job, next: entry.handle?.nextInvocation() ?? undefined }));
+    return [...this.scheduled.values()].map((entry) => {
+      // node-schedule hands out cron-parser's CronDate for cron jobs; callers get a plain Date.
+      const next = entry.handle?.nextInvocation();
+      return { job: entry.job, next: next ? new Date(next.getTime()) : undefined };
+    });
   }
 
   async reload(): Promise<void> {

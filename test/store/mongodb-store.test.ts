@@ -135,6 +135,20 @@ describe('mongodb store', () => {
     });
   });
 
+  it('a record over MongoDB\'s 16 MB document limit is refused before anything is written, and the transaction goes on', async () => {
+    await withStore(async (store) => {
+      const huge = recordWrite({ uuid: 'huge', data: [textData('comments', 'x'.repeat(17 * 1024 * 1024))] });
+      await rejectsWithCode(store.putRecord(huge), 'STORE_RECORD_TOO_LARGE');
+      assert.equal(await store.lastSeq(), 0);
+      await store.transaction(async (tx) => {
+        await rejectsWithCode(tx.putRecord(huge), 'STORE_RECORD_TOO_LARGE');
+        await tx.putRecord(recordWrite({ uuid: 'small' }));
+      });
+      assert.equal(await store.getRecord('org_office', 'huge'), undefined);
+      assert.equal((await store.getRecord('org_office', 'small'))?.seq, 1);
+    });
+  });
+
   it('a store write started inside a transaction of the same store fails instead of hanging', async () => {
     await withStore(async (store) => {
       await store.transaction(async (tx) => {
@@ -148,14 +162,16 @@ describe('mongodb store', () => {
     });
   });
 
-  it('two stores on one database (two processes) share one seq, and each transaction gets an unbroken run of it', async () => {
+  it('two stores on one database (two processes) share one seq, each transaction gets an unbroken run of it, and no work runs twice', async () => {
     const database = freshDatabase();
     const first = await openMongoStore({ url: server().url, database });
     const second = await openMongoStore({ url: server().url, database });
+    let workRuns = 0;
     try {
       const pages = (store: Store, name: string) =>
         Array.from({ length: 4 }, (_, page) =>
           store.transaction(async (tx) => {
+            workRuns += 1;
             const seqs: number[] = [];
             for (let i = 0; i < 3; i++) seqs.push((await tx.putRecord(recordWrite({ uuid: `${name}-${page}-${i}`, data: [textData('name', name)] }))).seq);
             return seqs;
@@ -167,6 +183,7 @@ describe('mongodb store', () => {
       for (const seqs of results) assert.deepEqual(seqs, [seqs[0]!, seqs[0]! + 1, seqs[0]! + 2]);
       assert.equal(await first.lastSeq(), 24);
       assert.equal(await second.countRecords({ resource: 'org_office' }), 24);
+      assert.equal(workRuns, 8);
     } finally {
       await first.close();
       await second.close();

@@ -32,17 +32,20 @@ describe('the job scheduler', () => {
       },
     });
     await scheduler.start();
-    assert.deepEqual(scheduler.list().map((entry) => entry.job.id), ['sync:peer']);
-    assert.ok(scheduler.list()[0]!.next instanceof Date);
-    await sleep(2600);
-    assert.ok(started.length >= 1 && started.length <= 2, `${started.length} runs`);
-    assert.equal(overlapped, false);
-    assert.ok(started.every((id) => id === 'sync:peer'));
+    try {
+      assert.deepEqual(scheduler.list().map((entry) => entry.job.id), ['sync:peer']);
+      assert.ok(scheduler.list()[0]!.next instanceof Date);
+      await sleep(2600);
+      assert.ok(started.length >= 1 && started.length <= 2, `${started.length} runs`);
+      assert.equal(overlapped, false);
+      assert.ok(started.every((id) => id === 'sync:peer'));
 
-    await store.deleteJob('sync:peer');
-    await scheduler.reload();
-    assert.deepEqual(scheduler.list(), []);
-    await scheduler.stop();
+      await store.deleteJob('sync:peer');
+      await scheduler.reload();
+      assert.deepEqual(scheduler.list(), []);
+    } finally {
+      await scheduler.stop();
+    }
   });
 
   it('runs interval jobs again after their interval', async () => {
@@ -51,8 +54,11 @@ describe('the job scheduler', () => {
     let runs = 0;
     const scheduler = new JobScheduler({ store, logger: silentLogger(), async runJob() { runs += 1; } });
     await scheduler.start();
-    await sleep(2300);
-    await scheduler.stop();
+    try {
+      await sleep(2300);
+    } finally {
+      await scheduler.stop();
+    }
     assert.equal(runs, 2);
   });
 

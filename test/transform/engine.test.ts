@@ -126,7 +126,8 @@ describe('transform engine', () => {
   });
 
   it('turns endless recursion into XSLT_STACK_OVERFLOW instead of a crash', async () => {
-    const error = await failure(engine.transform({ stylesheet: BEHAVIOURS, input: S3XML, params: { mode: 'recurse-forever' } }));
+    // A generous time limit: on a busy machine filling the stack can take a few seconds.
+    const error = await failure(engine.transform({ stylesheet: BEHAVIOURS, input: S3XML, params: { mode: 'recurse-forever' }, timeoutMs: 20_000 }));
     assert.equal(error.code, 'XSLT_STACK_OVERFLOW');
     assert.equal(error.severity, 'limit');
     const next = await engine.transform({ stylesheet: BEHAVIOURS, input: S3XML });

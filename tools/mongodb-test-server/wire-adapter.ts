@@ -45,6 +45,8 @@ export interface WireAdapter {
 }
 
 const MAX_MESSAGE_BYTES = 48_000_000;
+/** mongod's cursorTimeoutMillis: a cursor nobody asked for more in this long is dropped. */
+const CURSOR_TIMEOUT_MS = 10 * 60_000;
 const MAX_WIRE_VERSION = 21;
 const REPLICA_SET = 'rs0';
 
@@ -53,6 +55,7 @@ interface HeldCursor extends CursorContinuation {
   pinned?: pg.PoolClient;
   /** The transaction session the cursor belongs to, if any. */
   session?: { key: string; txnNumber: string };
+  lastUsed: number;
 }
 
 class CommandFailure extends Error {
@@ -108,6 +111,8 @@ class WireAdapterServer implements WireAdapter {
   private readonly server: net.Server;
   private nextRequestId = 1;
   private nextConnectionId = 1;
+  /** Drops abandoned cursors, so one left by a killed client does not keep a pinned connection. */
+  private readonly cursorReaper: NodeJS.Timeout;
   port = 0;
 
   constructor(private readonly options: WireAdapterOptions) {
@@ -121,6 +126,11 @@ class WireAdapterServer implements WireAdapter {
     this.pool.on('error', () => undefined);
     this.transactions = new TransactionRegistry(this.pool, options.transactionLifetimeMs ?? 60_000);
     this.server = net.createServer((socket) => this.accept(socket));
+    this.cursorReaper = setInterval(() => {
+      const deadline = Date.now() - CURSOR_TIMEOUT_MS;
+      for (const [cursorId, held] of [...this.cursors]) if (held.lastUsed < deadline) this.dropCursor(cursorId);
+    }, 30_000);
+    this.cursorReaper.unref();
   }
 
   get url(): string {
@@ -297,7 +307,7 @@ class WireAdapterServer implements WireAdapter {
         const result = await runSqlCommand(client, command);
         if (result.cursor) {
           keep = result.cursor.persistConnection;
-          this.cursors.set(result.cursor.cursorId, { ...result.cursor, ...(keep ? { pinned: client } : {}) });
+          this.cursors.set(result.cursor.cursorId, { ...result.cursor, ...(keep ? { pinned: client } : {}), lastUsed: Date.now() });
         }
         return result.reply;
       } finally {
@@ -310,7 +320,7 @@ class WireAdapterServer implements WireAdapter {
   private async runOn(client: pg.PoolClient, command: ParsedCommand, session: { key: string; txnNumber: string }): Promise<Buffer> {
     if (command.name === 'getMore') return this.getMore(command, client);
     const result = await runSqlCommand(client, command);
-    if (result.cursor) this.cursors.set(result.cursor.cursorId, { ...result.cursor, session });
+    if (result.cursor) this.cursors.set(result.cursor.cursorId, { ...result.cursor, session, lastUsed: Date.now() });
     return result.reply;
   }
 
@@ -324,7 +334,7 @@ class WireAdapterServer implements WireAdapter {
     }
     try {
       const result = await getMore(held.pinned ?? client, command, held);
-      if (result.cursor) this.cursors.set(cursorId, { ...held, continuation: result.cursor.continuation });
+      if (result.cursor) this.cursors.set(cursorId, { ...held, continuation: result.cursor.continuation, lastUsed: Date.now() });
       else this.dropCursor(cursorId);
       return result.reply;
     } catch (error) {
@@ -366,6 +376,7 @@ class WireAdapterServer implements WireAdapter {
   }
 
   async close(): Promise<void> {
+    clearInterval(this.cursorReaper);
     await new Promise<void>((resolve) => {
       this.server.close(() => resolve());
       for (const socket of this.sockets) socket.destroy();

@@ -7,16 +7,22 @@
  */
 import type { ClientSession, Collection, Db, IndexDescription } from 'mongodb';
 import { SluiceError } from '../../errors.js';
+import { isDuplicateKey } from './store-errors.js';
 import type { RecordDocument } from './record-documents.js';
 import type { ConflictDocument, LogDocument, RepositoryDocument, UserDocument } from './state-documents.js';
 import type { CheckpointDocument, JobDocument, LeaseDocument, RunDocument, TaskDocument } from './sync-state-documents.js';
 
+/** The counters of record-writer.ts (seq), gateway-state.ts (conflict, log) and sync-state.ts (run). */
+const COUNTERS = ['seq', 'conflict', 'log', 'run'];
+
 /** Bump when an index or a document layout changes, and teach prepareDatabase the step. */
 export const SCHEMA_VERSION = 1;
 
+/** Named counters; `seq` also counts `transactions` (record-writer.ts takes it at each begin). */
 export interface CounterDocument {
   _id: string;
   value: number;
+  transactions?: number;
 }
 
 export interface StoreCollections {
@@ -105,6 +111,15 @@ export async function prepareDatabase(collections: StoreCollections, session?: C
   if (version === SCHEMA_VERSION) return;
   for (const [key, indexes] of Object.entries(INDEXES) as [keyof StoreCollections, IndexDescription[]][]) {
     await collections[key].createIndexes(indexes, { session });
+  }
+  // Created here, once, so that later increments never race to insert them (two upserts of a
+  // missing document can collide on _id, which inside a transaction would abort it).
+  for (const name of COUNTERS) {
+    try {
+      await collections.counters.updateOne({ _id: name }, { $setOnInsert: { value: 0 } }, { upsert: true, session });
+    } catch (error) {
+      if (!isDuplicateKey(error)) throw error;
+    }
   }
   await collections.meta.updateOne({ _id: 'schema' }, { $max: { version: SCHEMA_VERSION } }, { upsert: true, session });
 }

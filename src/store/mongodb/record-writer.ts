@@ -2,19 +2,39 @@
  * Writes inside one MongoDB transaction (one attempt of it: the driver may run a transaction again
  * after a transient error, and each attempt gets a fresh writer).
  *
- * seq: the first put of a transaction increments the `seq` counter document, which makes this
- * transaction the counter's only writer until it ends (other writers wait or get a WriteConflict
- * and retry). Later puts continue from there in memory, and `finish()` stores the last value before
- * commit. So seq order is commit order across every process sharing the database, at the cost of
- * one counter round trip per transaction rather than per record.
+ * `begin()`, the first operation of every attempt, writes the `seq` counter document (it counts
+ * transactions in `transactions`) and reads the last seq from it. That write makes this
+ * transaction the counter's only writer until it ends: another process's transaction waits
+ * (DocumentDB, row lock) or fails with a WriteConflict that the driver retries (MongoDB) right at
+ * its own begin(), before the caller's work has run. So transactions are serialised across
+ * processes as SQLite's BEGIN IMMEDIATE serialises them, seq order is commit order, and the work of
+ * a transaction is practically never run twice. Puts count on in memory; `finish()` stores the
+ * last seq just before commit: one counter round trip per transaction, not per record.
  */
+import { BSON } from 'mongodb';
 import type { ClientSession } from 'mongodb';
+import { SluiceError } from '../../errors.js';
 import { assertWritableRecord } from '../sqlite/record-rows.js';
 import type { CheckpointRecord, ConflictEntry, NewConflict, RecordWrite, StoredRecord } from '../store.js';
 import type { StoreCollections } from './collections.js';
 import { documentToRecord, recordToDocument } from './record-documents.js';
+import type { RecordDocument } from './record-documents.js';
 import { conflictFromDocument, conflictToDocument } from './state-documents.js';
 import { checkpointToDocument } from './sync-state-documents.js';
+
+/** MongoDB's limit on one document; the SQLite store has none, so it gets its own clear error. */
+export const MAX_DOCUMENT_BYTES = 16 * 1024 * 1024;
+
+function assertDocumentSize(document: RecordDocument): void {
+  const size = BSON.calculateObjectSize(document);
+  if (size <= MAX_DOCUMENT_BYTES) return;
+  throw new SluiceError('STORE_RECORD_TOO_LARGE', `Record ${document.uuid} would take ${size} bytes; MongoDB keeps a record in one document of at most 16 MB`, {
+    status: 413,
+    severity: 'record',
+    fix: 'Keep large files out of the record itself (uploads travel as URLs), or use the SQLite store',
+    details: { resource: document.resource, uuid: document.uuid },
+  });
+}
 
 /** The next value of a named counter (1 for a fresh one). */
 export async function nextCounterValue(collections: StoreCollections, name: string, session?: ClientSession): Promise<number> {
@@ -27,28 +47,33 @@ export async function nextCounterValue(collections: StoreCollections, name: stri
 }
 
 export class RecordWriter {
-  /** The seq the counter document holds for this transaction. */
-  private counterSeq: number | undefined;
+  /** The seq the counter document held when this transaction began. */
+  private counterSeq = 0;
   /** The last seq handed out by this transaction. */
-  private lastSeq: number | undefined;
+  private lastSeq = 0;
 
   constructor(
     private readonly collections: StoreCollections,
     readonly session: ClientSession,
   ) {}
 
-  private async takeSeq(): Promise<number> {
-    if (this.lastSeq === undefined) {
-      this.counterSeq = await nextCounterValue(this.collections, 'seq', this.session);
-      return this.counterSeq;
-    }
-    return this.lastSeq + 1;
+  /** Takes the counter document for this transaction; must be its first operation. */
+  async begin(): Promise<void> {
+    const counter = await this.collections.counters.findOneAndUpdate(
+      { _id: 'seq' },
+      { $inc: { transactions: 1 } },
+      { upsert: true, returnDocument: 'after', session: this.session },
+    );
+    this.counterSeq = counter?.value ?? 0;
+    this.lastSeq = this.counterSeq;
   }
 
   async putRecord(record: RecordWrite): Promise<StoredRecord> {
     assertWritableRecord(record);
-    const seq = await this.takeSeq();
-    const document = recordToDocument(record, seq);
+    const document = recordToDocument(record, 0);
+    assertDocumentSize(document);
+    const seq = this.lastSeq + 1;
+    document.seq = seq;
     await this.collections.records.replaceOne({ resource: record.resource, uuid: record.uuid }, document, { upsert: true, session: this.session });
     this.lastSeq = seq;
     // Rebuilt from the stored form, so the caller never shares objects with what was written.
@@ -69,7 +94,7 @@ export class RecordWriter {
 
   /** Stores the last seq handed out; runs as the transaction's last write. */
   async finish(): Promise<void> {
-    if (this.lastSeq !== undefined && this.lastSeq !== this.counterSeq) {
+    if (this.lastSeq !== this.counterSeq) {
       await this.collections.counters.updateOne({ _id: 'seq' }, { $max: { value: this.lastSeq } }, { session: this.session });
     }
   }

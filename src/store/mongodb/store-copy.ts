@@ -70,7 +70,8 @@ async function insertAll<T extends Document>(collection: Collection<T>, document
 
 async function assertEmpty(collections: StoreCollections, database: string): Promise<void> {
   for (const [name, collection] of Object.entries(collections) as [keyof StoreCollections, Collection<Document>][]) {
-    if (name === 'meta') continue;
+    // Counters and the schema version are there as soon as a gateway has opened the database once.
+    if (name === 'meta' || name === 'counters') continue;
     if ((await collection.countDocuments({}, { limit: 1 })) > 0) {
       throw new SluiceError('STORE_COPY_TARGET_NOT_EMPTY', `The target database "${database}" already holds data (${collection.collectionName})`, {
         status: 409,

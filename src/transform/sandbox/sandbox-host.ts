@@ -10,7 +10,8 @@ import { WorkerPool, type PoolJob, type WorkerPoolOptions } from '../worker/work
 export interface SandboxRequest {
   requestId: number;
   job: PoolJob;
-  sefText: string;
+  /** Sent the first time a stylesheet is used in this sandbox. */
+  sefText?: string;
   timeoutMs: number;
 }
 
@@ -24,11 +25,26 @@ if (!process.send) throw new Error('sandbox-host must be started with an IPC cha
 const poolOptions = JSON.parse(process.argv[2] ?? '{}') as WorkerPoolOptions;
 const pool = new WorkerPool({ ...poolOptions, sandboxed: true });
 
+const MAX_STYLESHEETS = 32;
+const stylesheets = new Map<string, string>();
+
 process.on('message', (request: SandboxRequest) => {
-  void pool.run(request.job, request.sefText, request.timeoutMs).then((outcome) => {
-    const reply: SandboxReply = { requestId: request.requestId, outcome };
-    process.send?.(reply);
-  });
+  const key = request.job.stylesheetKey;
+  if (request.sefText !== undefined) {
+    stylesheets.delete(key);
+    stylesheets.set(key, request.sefText);
+    if (stylesheets.size > MAX_STYLESHEETS) stylesheets.delete(stylesheets.keys().next().value!);
+  }
+  const sefText = stylesheets.get(key);
+  const reply = (outcome: JobOutcome): void => {
+    const message: SandboxReply = { requestId: request.requestId, outcome };
+    process.send?.(message);
+  };
+  if (sefText === undefined) {
+    reply({ id: 0, ok: false, kind: 'need-stylesheet', message: 'stylesheet not loaded' });
+    return;
+  }
+  void pool.run(request.job, sefText, request.timeoutMs).then(reply);
 });
 
 process.on('disconnect', () => {

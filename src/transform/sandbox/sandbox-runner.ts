@@ -21,8 +21,15 @@ export interface SandboxRunnerOptions {
   pool: WorkerPoolOptions;
 }
 
-interface Pending {
+interface Waiting {
+  job: PoolJob;
+  sefText: string;
+  timeoutMs: number;
   resolve: (outcome: JobOutcome) => void;
+}
+
+interface Pending {
+  request: Waiting;
   timer: NodeJS.Timeout;
   jobId: number;
 }
@@ -33,7 +40,10 @@ const WATCHDOG_GRACE_MS = 5_000;
 export class SandboxRunner {
   private child: ChildProcess | undefined;
   private readonly pending = new Map<number, Pending>();
+  private readonly waiting: Waiting[] = [];
+  private stylesheetsSent = new Set<string>();
   private nextRequestId = 1;
+  private closing = false;
 
   constructor(private readonly options: SandboxRunnerOptions) {}
 
@@ -43,23 +53,46 @@ export class SandboxRunner {
   }
 
   run(job: PoolJob, sefText: string, timeoutMs: number): Promise<JobOutcome> {
-    const child = this.ensureChild();
-    const requestId = this.nextRequestId++;
     return new Promise((resolve) => {
-      const timer = setTimeout(() => {
-        // The sandbox did not answer even after its own deadline: it is wedged; start over.
-        this.killChild(child, { kind: 'timeout', message: `the transform did not finish within ${timeoutMs} ms` });
-      }, timeoutMs + WATCHDOG_GRACE_MS);
-      this.pending.set(requestId, { resolve, timer, jobId: requestId });
-      this.setReferenced(child, true);
-      const request: SandboxRequest = { requestId, job, sefText, timeoutMs };
-      child.send(request);
+      this.waiting.push({ job, sefText, timeoutMs, resolve });
+      this.dispatch();
     });
   }
 
+  /**
+   * Sends at most one job per sandbox thread, so every job sent starts at once and the watchdog
+   * can time it from the moment it is sent.
+   */
+  private dispatch(): void {
+    while (this.waiting.length > 0 && this.pending.size < this.size) {
+      const next = this.waiting.shift()!;
+      this.send(next, false);
+    }
+  }
+
+  private send(request: Waiting, withStylesheet: boolean): void {
+    const child = this.ensureChild();
+    const requestId = this.nextRequestId++;
+    const timer = setTimeout(() => {
+      // The sandbox did not answer even after its own deadline: it is wedged; start over.
+      this.killChild(child, { kind: 'timeout', message: `the transform did not finish within ${request.timeoutMs} ms` });
+    }, request.timeoutMs + WATCHDOG_GRACE_MS);
+    this.pending.set(requestId, { request, timer, jobId: requestId });
+    this.setReferenced(child, true);
+    // The sandbox keeps stylesheets it has seen; the SEF text crosses the process boundary once.
+    const known = !withStylesheet && this.stylesheetsSent.has(request.job.stylesheetKey);
+    this.stylesheetsSent.add(request.job.stylesheetKey);
+    const message: SandboxRequest = { requestId, job: request.job, timeoutMs: request.timeoutMs, ...(known ? {} : { sefText: request.sefText }) };
+    child.send(message);
+  }
+
   async close(): Promise<void> {
+    this.closing = true;
     const child = this.child;
-    if (!child) return;
+    if (!child) {
+      this.failAll({ kind: 'crashed', message: 'the transform engine is closed' });
+      return;
+    }
     this.killChild(child, { kind: 'crashed', message: 'the transform engine is closed' });
     if (child.exitCode === null && child.signalCode === null) {
       await new Promise<void>((resolve) => child.once('exit', () => resolve()));
@@ -104,8 +137,13 @@ export class SandboxRunner {
       if (!pending) return;
       this.pending.delete(reply.requestId);
       clearTimeout(pending.timer);
-      if (this.pending.size === 0) this.setReferenced(child, false);
-      pending.resolve(reply.outcome);
+      if (!reply.outcome.ok && reply.outcome.kind === 'need-stylesheet') {
+        this.send(pending.request, true);
+        return;
+      }
+      if (this.pending.size === 0 && this.waiting.length === 0) this.setReferenced(child, false);
+      pending.request.resolve(reply.outcome);
+      this.dispatch();
     });
     child.on('exit', (code, signal) => {
       if (this.child !== child) return;
@@ -117,6 +155,7 @@ export class SandboxRunner {
       if (this.child === child) this.killChild(child, { kind: 'crashed', message: 'the sandbox process could not be started' });
     });
     this.child = child;
+    this.stylesheetsSent = new Set();
     return child;
   }
 
@@ -138,11 +177,15 @@ export class SandboxRunner {
     this.failAll(failure);
   }
 
+  /** Fails the jobs that were running in a sandbox that is gone; waiting jobs go to a new one. */
   private failAll(failure: { kind: 'timeout' | 'crashed'; message: string }): void {
     for (const [requestId, pending] of this.pending) {
       clearTimeout(pending.timer);
-      pending.resolve({ id: pending.jobId, ok: false, kind: failure.kind, message: failure.message });
+      pending.request.resolve({ id: pending.jobId, ok: false, kind: failure.kind, message: failure.message });
       this.pending.delete(requestId);
     }
+    if (this.closing) {
+      for (const waiting of this.waiting.splice(0)) waiting.resolve({ id: 0, ok: false, kind: 'crashed', message: failure.message });
+    } else this.dispatch();
   }
 }

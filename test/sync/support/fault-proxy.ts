@@ -86,7 +86,7 @@ export async function createFaultProxy(target: string): Promise<FaultProxy> {
       const upstream = await fetch(`${target}${url.pathname}${url.search}`, {
         method: req.method ?? 'GET',
         headers,
-        ...(body.length > 0 ? { body } : {}),
+        ...(body.length > 0 ? { body: new Uint8Array(body) } : {}),
       });
       const payload = Buffer.from(await upstream.arrayBuffer());
       request.status = upstream.status;
