@@ -11,6 +11,7 @@ import { repoRoot, type SluiceConfig } from './config.js';
 import { seedDemo } from './demo/seed.js';
 import { SluiceError } from './errors.js';
 import { ensureIdentity, type GatewayIdentity } from './gateway-identity.js';
+import { ensureSigningKey } from './bundles/signing-key.js';
 import { createApp } from './http/app.js';
 import { consoleRouter } from './http/console-route.js';
 import { registerRepositoryRoutes } from './http/api/repositories.js';
@@ -67,6 +68,8 @@ export async function startGateway(
   const store = await openStore(config);
   try {
     const identity = await ensureIdentity(store, config.name);
+    // Created at first start so that /sync/config.json can hand peers the key offline bundles are checked with.
+    await ensureSigningKey(config.dataDir, store);
     const admin = await ensureAdmin(store, { username: config.adminUser, password: config.adminPassword }, clock);
     if (admin.generatedPassword) {
       print(`Created user "${admin.username}" with password: ${admin.generatedPassword}`);

@@ -119,6 +119,11 @@ export class SessionStore {
 export interface LoginRateLimitOptions {
   /** Failed attempts allowed per key within the window before it is locked (default 5). */
   maxFailures?: number;
+  /**
+   * Other limits for keys starting with a prefix. Default `{ 'ip:': 30 }`: many people share one
+   * address behind an office's NAT, so an address is locked later than a user name.
+   */
+  maxFailuresByPrefix?: Record<string, number>;
   /** How far back failures count (default 15 minutes). */
   windowMs?: number;
   /** How long a locked key stays locked (default 15 minutes). */
@@ -142,6 +147,7 @@ interface Attempts {
 export class LoginRateLimiter {
   private readonly attempts = new Map<string, Attempts>();
   private readonly maxFailures: number;
+  private readonly maxFailuresByPrefix: [string, number][];
   private readonly windowMs: number;
   private readonly lockMs: number;
   private readonly maxKeys: number;
@@ -151,6 +157,7 @@ export class LoginRateLimiter {
     options: LoginRateLimitOptions = {},
   ) {
     this.maxFailures = options.maxFailures ?? 5;
+    this.maxFailuresByPrefix = Object.entries(options.maxFailuresByPrefix ?? { 'ip:': 30 });
     this.windowMs = options.windowMs ?? 15 * 60 * 1000;
     this.lockMs = options.lockMs ?? 15 * 60 * 1000;
     this.maxKeys = options.maxKeys ?? 10_000;
@@ -184,11 +191,15 @@ export class LoginRateLimiter {
       }
       entry.failures = entry.failures.filter((at) => now - at < this.windowMs);
       entry.failures.push(now);
-      if (entry.failures.length >= this.maxFailures) {
+      if (entry.failures.length >= this.limitFor(key)) {
         entry.lockedUntil = now + this.lockMs;
         entry.failures = [];
       }
     }
+  }
+
+  private limitFor(key: string): number {
+    return this.maxFailuresByPrefix.find(([prefix]) => key.startsWith(prefix))?.[1] ?? this.maxFailures;
   }
 
   recordSuccess(keys: readonly string[]): void {

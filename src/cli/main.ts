@@ -10,6 +10,9 @@ import { registerTaskCommand } from './commands/task.js';
 import { registerWorkerCommand } from './commands/worker.js';
 import { registerStoreCommand } from './commands/store-copy.js';
 import { registerMappingCommand } from './commands/mapping.js';
+import { registerSourceCommand } from './commands/source.js';
+import { registerBundleCommand } from './commands/bundle.js';
+import { registerBackupCommands } from './commands/backup.js';
 import { EXIT, exitCodeFor } from './exit-codes.js';
 
 export function buildProgram(): Command {
@@ -27,6 +30,9 @@ export function buildProgram(): Command {
   registerWorkerCommand(program);
   registerStoreCommand(program);
   registerMappingCommand(program);
+  registerSourceCommand(program);
+  registerBundleCommand(program);
+  registerBackupCommands(program);
   return program;
 }
 

@@ -20,6 +20,15 @@ function parseBasic(header: string | undefined): { username: string; password: s
   return { username: decoded.slice(0, colon), password: decoded.slice(colon + 1) };
 }
 
+function forbidden(res: Response, roles: Role[]): void {
+  res.status(403).json(
+    edenMessage('failed', 403, 'Insufficient privileges', {
+      code: 'FORBIDDEN',
+      fix: `This needs one of the roles: ${roles.join(', ')}`,
+    }),
+  );
+}
+
 /**
  * HTTP Basic as Eden clients use it (credentials sent pre-emptively). Without credentials the
  * answer is 401 with a challenge; with valid ones lacking the role, 403 (as Eden does).
@@ -27,6 +36,9 @@ function parseBasic(header: string | undefined): { username: string; password: s
 export function requireUser(authenticator: Authenticator, ...roles: Role[]) {
   return async (req: Request, res: Response, next: NextFunction): Promise<void> => {
     if (req.user && (roles.length === 0 || hasRole(req.user, ...roles))) return next();
+    // Signed in already (a console session) without the role: a new Basic challenge would only
+    // make the browser pop up a password dialog; the answer is about the role.
+    if (req.user && !req.headers.authorization) return forbidden(res, roles);
     const credentials = parseBasic(req.headers.authorization);
     const user = credentials ? await authenticator.authenticate(credentials.username, credentials.password) : undefined;
     if (!user) {
@@ -41,15 +53,7 @@ export function requireUser(authenticator: Authenticator, ...roles: Role[]) {
         );
       return;
     }
-    if (roles.length > 0 && !hasRole(user, ...roles)) {
-      res.status(403).json(
-        edenMessage('failed', 403, 'Insufficient privileges', {
-          code: 'FORBIDDEN',
-          fix: `This needs one of the roles: ${roles.join(', ')}`,
-        }),
-      );
-      return;
-    }
+    if (roles.length > 0 && !hasRole(user, ...roles)) return forbidden(res, roles);
     req.user = user;
     next();
   };

@@ -69,8 +69,10 @@ export function syncEndpointsRouter(deps: SyncEndpointDeps): Router {
   const now = () => formatTimestamp(deps.clock.now());
 
   // The fingerprint a peer reads before it hands over a password: no credentials needed, none given.
-  router.get('/sync/config.json', (_req, res) => {
-    res.json({ uuid: deps.identity.uuid, name: deps.identity.name, apitype: 'eden', software: 'sluice', version: deps.version });
+  router.get('/sync/config.json', async (_req, res) => {
+    // The bundle signing key (src/bundles/signing-key.ts publishes it in the settings): peers keep it to check our offline bundles.
+    const publicKey = await deps.store.getSetting('bundle.public_key');
+    res.json({ uuid: deps.identity.uuid, name: deps.identity.name, apitype: 'eden', software: 'sluice', version: deps.version, ...(publicKey ? { public_key: publicKey } : {}) });
   });
 
   router.post(

@@ -10,7 +10,7 @@
  * again is the same conflict, not a new one.
  */
 import { createHash } from 'node:crypto';
-import type { ConflictEntry, NewConflict, Store, StoreTransaction, SyncTaskRecord } from '../store/store.js';
+import type { CheckpointRecord, ConflictEntry, NewConflict, Store, StoreTransaction, SyncTaskRecord } from '../store/store.js';
 
 export type Direction = 'pull' | 'push';
 
@@ -97,7 +97,12 @@ export interface PageStore {
  * A view of `store` for importing one page: every transaction the importer opens also writes
  * `checkpoint` (when given) before it commits, and repeated conflicts are not queued twice.
  */
-export function pageStore(store: Store, checkpoint?: { id: string; task: string; value: object; at: string }): PageStore {
+export function pageStore(
+  store: Store,
+  checkpoint?: { id: string; task: string; value: object; at: string },
+  /** More checkpoints to commit with the page (per-record sync state of connectors). */
+  alsoCommit: readonly CheckpointRecord[] = [],
+): PageStore {
   let committed = false;
   const view = new Proxy(store, {
     get(target, property) {
@@ -108,6 +113,7 @@ export function pageStore(store: Store, checkpoint?: { id: string; task: string;
             if (checkpoint) {
               await tx.putCheckpoint({ id: checkpoint.id, task: checkpoint.task, value: { ...checkpoint.value }, updated_at: checkpoint.at });
             }
+            for (const extra of alsoCommit) await tx.putCheckpoint(extra);
             return value;
           });
           committed = true;

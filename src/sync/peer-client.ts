@@ -19,6 +19,8 @@ export interface PeerFingerprint {
   name?: string;
   software: 'sluice';
   version?: string;
+  /** The peer's bundle signing key (base64 SPKI DER), checked when its offline bundles arrive. */
+  public_key?: string;
 }
 
 export interface PeerCredentials {
@@ -239,6 +241,7 @@ export class PeerClient {
       software: 'sluice',
       ...(typeof body.name === 'string' ? { name: body.name } : {}),
       ...(typeof body.version === 'string' ? { version: body.version } : {}),
+      ...(typeof body.public_key === 'string' && body.public_key !== '' ? { public_key: body.public_key } : {}),
     };
   }
 

@@ -14,7 +14,7 @@ import type { RetryOptions } from '../net/retry.js';
 import type { SecretBox } from '../secrets.js';
 import { formatTimestamp, type Clock } from '../s3xml/timestamps.js';
 import type { RepositoryRecord, Store } from '../store/store.js';
-import { PeerClient, type PeerCredentials } from './peer-client.js';
+import { PeerClient, type PeerCredentials, type PeerFingerprint } from './peer-client.js';
 import { peerSettings, withPeerSettings, type PeerSettings, type PeerSoftware } from './peer-settings.js';
 import { SyncLogWriter } from './sync-log.js';
 import type { PeerTransport } from './transport.js';
@@ -139,8 +139,13 @@ export class RepositoryRegistry {
    * this returns undefined and the uuid comes from registration.
    */
   async fingerprint(url: string, proxy?: string): Promise<PeerIdentity | undefined> {
-    const found = await (await this.client(checkUrl(url), proxy)).fingerprint();
-    return found ? { uuid: found.uuid, ...(found.name === undefined ? {} : { name: found.name }), software: 'sluice', source: 'config.json' } : undefined;
+    const identity = await this.identify(url, proxy);
+    return identity ? { uuid: identity.uuid, ...(identity.name === undefined ? {} : { name: identity.name }), software: 'sluice', source: 'config.json' } : undefined;
+  }
+
+  /** The fingerprint with the peer's bundle signing key (kept with the repository, src/bundles). */
+  private async identify(url: string, proxy?: string): Promise<PeerFingerprint | undefined> {
+    return (await this.client(checkUrl(url), proxy)).fingerprint();
   }
 
   async list(): Promise<RepositoryView[]> {
@@ -171,7 +176,7 @@ export class RepositoryRegistry {
     const register = input.register ?? true;
     const log = new SyncLogWriter(this.deps.store, this.deps.clock, {});
 
-    const fingerprint = await this.fingerprint(url, proxy);
+    const fingerprint = await this.identify(url, proxy);
     if (fingerprint && input.expect_uuid !== undefined && fingerprint.uuid !== input.expect_uuid) {
       throw new SluiceError('PEER_IDENTITY_CHANGED', `The peer at ${url} now says it is ${fingerprint.uuid}, not the confirmed ${input.expect_uuid}`, {
         status: 409,
@@ -230,7 +235,7 @@ export class RepositoryRegistry {
       name,
       apitype: 'eden',
       url,
-      config: withPeerSettings(existing?.config ?? {}, settings),
+      config: { ...withPeerSettings(existing?.config ?? {}, settings), ...(fingerprint?.public_key ? { public_key: fingerprint.public_key } : {}) },
       created_at: existing?.created_at ?? at,
       updated_at: at,
     };

@@ -49,6 +49,16 @@ const FATAL_CODES = new Set([
   'BAD_IMPORT_OPTIONS',
 ]);
 
+/** Network failures, where carrying a bundle by hand is the way round (src/bundles). */
+export const NETWORK_FAILURE_CODES: readonly string[] = ['PEER_UNAVAILABLE', 'PEER_TIMEOUT'];
+
+/** The offer of the offline route for a failure the network caused, '' for any other. */
+export function offlineFallback(code: string, repositoryName: string): string {
+  if (!NETWORK_FAILURE_CODES.includes(code)) return '';
+  const name = /^[\w.-]+$/.test(repositoryName) ? repositoryName : JSON.stringify(repositoryName);
+  return `. The peer cannot be reached: carry the changes by file instead with sluice bundle export --repo ${name} --out ${repositoryName.replace(/[^\w.-]+/g, '_')}.bundle`;
+}
+
 export function resultOfFailure(error: unknown): LogResult {
   const failure = asSluiceError(error);
   return FATAL_CODES.has(failure.code) ? 'fatal' : 'error';
@@ -110,7 +120,7 @@ export async function runRepository(deps: RunDeps, repository: RepositoryRecord,
       action,
       result,
       remote: isRemoteFailure(failure),
-      message: `${failure.code}: ${failure.message}${failure.fix ? ` (${failure.fix})` : ''}`,
+      message: `${failure.code}: ${failure.message}${failure.fix ? ` (${failure.fix})` : ''}${offlineFallback(failure.code, repository.name)}`,
       ...(resource === undefined ? {} : { resource }),
     });
   };

@@ -6,7 +6,9 @@
  */
 import { randomBytes } from 'node:crypto';
 import os from 'node:os';
-import type { SluiceConfig } from '../config.js';
+import path from 'node:path';
+import { repoRoot, type SluiceConfig } from '../config.js';
+import { readMappingDocument } from '../formats/mapping-files.js';
 import type { Logger } from '../logger.js';
 import type { RetryOptions } from '../net/retry.js';
 import { createSecretBox, loadSecretKey } from '../secrets.js';
@@ -15,9 +17,13 @@ import type { Store } from '../store/store.js';
 import { holderId, parseHolder } from './lease.js';
 import { createSyncModule, type SyncModule, type SyncModuleDeps } from './sync-module.js';
 import { createUndiciTransport } from './undici-transport.js';
+import { createTransformEngine } from '../transform/engine.js';
+import { createUshahidiSources, type UshahidiSources, type UshahidiSourcesDeps } from '../ushahidi/sources.js';
 
 export interface SyncRuntime {
   sync: SyncModule;
+  /** Ushahidi sources (registered like repositories; their runs go through sync.syncNow too). */
+  sources: UshahidiSources;
   holder: string;
   close(): Promise<void>;
 }
@@ -37,18 +43,40 @@ export function isLocalHolderAlive(holder: string): boolean {
 
 export interface SyncRuntimeOptions {
   store: Store;
-  config: Pick<SluiceConfig, 'dataDir' | 'secretKey' | 'domain'>;
+  config: Pick<SluiceConfig, 'dataDir' | 'secretKey' | 'domain'> & Partial<Pick<SluiceConfig, 'stylesheetsDir' | 'mappingsDir'>>;
   logger: Logger;
   clock: Clock;
   identity: { uuid: string; name: string };
   /** Test and tuning overrides (timeouts, page size, retry sleep, lease ttl…). */
   overrides?: Partial<Omit<SyncModuleDeps, 'store' | 'clock' | 'logger' | 'transport' | 'secrets' | 'identity' | 'holder'>> & { retry?: RetryOptions };
+  /** Test and tuning overrides of the Ushahidi sources (HTTP transport, transform batching). */
+  sourceOverrides?: Partial<Pick<UshahidiSourcesDeps, 'transport' | 'transformBatch' | 'readAhead' | 'engine'>>;
 }
 
 export function createSyncRuntime(options: SyncRuntimeOptions): SyncRuntime {
   const { transport, close } = createUndiciTransport();
   const secrets = createSecretBox(loadSecretKey({ dataDir: options.config.dataDir, ...(options.config.secretKey === undefined ? {} : { secretKey: options.config.secretKey }) }));
   const holder = holderId(os.hostname(), process.pid, randomBytes(4).toString('hex'));
+  const stylesheetsDir = options.config.stylesheetsDir ?? path.join(repoRoot, 'stylesheets');
+  const mappingsDir = options.config.mappingsDir ?? path.join(repoRoot, 'mappings');
+  const overrides = options.overrides ?? {};
+  const sources = createUshahidiSources({
+    store: options.store,
+    clock: options.clock,
+    logger: options.logger,
+    secrets,
+    holder,
+    isHolderAlive: isLocalHolderAlive,
+    leaseTtlMs: overrides.leaseTtlMs ?? 60_000,
+    engine: () => createTransformEngine({ stylesheetsDir, cacheDir: path.join(options.config.dataDir, 'cache', 'xslt'), allowedDirs: [mappingsDir] }),
+    importStylesheet: path.join(stylesheetsDir, 'ushahidi', 'import.xsl'),
+    readMapping: (instance) => readMappingDocument(mappingsDir, instance),
+    ...(overrides.timeoutMs === undefined ? {} : { timeoutMs: overrides.timeoutMs }),
+    ...(overrides.retry ? { retry: overrides.retry } : {}),
+    ...(overrides.captureLimits ? { captureLimits: overrides.captureLimits } : {}),
+    keepCaptures: overrides.keepCaptures ?? 50,
+    ...options.sourceOverrides,
+  });
   const sync = createSyncModule({
     store: options.store,
     clock: options.clock,
@@ -60,6 +88,15 @@ export function createSyncRuntime(options: SyncRuntimeOptions): SyncRuntime {
     holder,
     isHolderAlive: isLocalHolderAlive,
     ...options.overrides,
+    sources,
   });
-  return { sync, holder, close };
+  return {
+    sync,
+    sources,
+    holder,
+    async close() {
+      await close();
+      await sources.close();
+    },
+  };
 }

@@ -8,7 +8,7 @@ import type { Logger } from '../logger.js';
 import type { RetryOptions } from '../net/retry.js';
 import type { SecretBox } from '../secrets.js';
 import type { Clock } from '../s3xml/timestamps.js';
-import type { JobRecord, Store } from '../store/store.js';
+import type { JobRecord, RepositoryRecord, Store } from '../store/store.js';
 import type { CaptureLimits } from './capture.js';
 import { ConflictQueue } from './conflict-queue.js';
 import { pushPolicyResolver, type PushPolicies } from './push-policies.js';
@@ -24,6 +24,18 @@ export const DEFAULT_PAGE_SIZE = 500;
 export const DEFAULT_LEASE_TTL_MS = 60_000;
 export const DEFAULT_KEEP_CAPTURES = 50;
 const PROXY_SETTING = 'sync.proxy';
+
+/**
+ * Systems that are registered like repositories but are not Eden peers (Ushahidi sources, by
+ * `apitype`): their runs take the same lease, log and run history, through their own runner.
+ */
+export interface ExternalSources {
+  handles(repository: RepositoryRecord): boolean;
+  /** Sync Now and the `sync` job of such a repository. */
+  run(repository: RepositoryRecord, request: RunRequest): Promise<RunOutcome>;
+  /** Runs a job of a kind the sync module does not know; false when the job is not theirs. */
+  runJob(job: JobRecord): Promise<boolean>;
+}
 
 export interface SyncModuleDeps {
   store: Store;
@@ -45,6 +57,7 @@ export interface SyncModuleDeps {
   keepCaptures?: number;
   /** How often the worker reads the job list again. */
   schedulerReloadMs?: number;
+  sources?: ExternalSources;
 }
 
 export interface SyncSettingsView {
@@ -104,11 +117,16 @@ export function createSyncModule(deps: SyncModuleDeps): SyncModule {
   };
 
   const runJob = async (job: JobRecord): Promise<void> => {
-    if (job.kind !== 'sync') {
-      deps.logger.warn({ job: job.id, kind: job.kind }, 'no runner for this kind of job');
-      return;
-    }
     try {
+      if (job.kind !== 'sync') {
+        if (!(await deps.sources?.runJob(job))) deps.logger.warn({ job: job.id, kind: job.kind }, 'no runner for this kind of job');
+        return;
+      }
+      const external = await store.getRepository(job.target);
+      if (external && deps.sources?.handles(external)) {
+        await deps.sources.run(external, { trigger: 'schedule', job: job.id });
+        return;
+      }
       await runner.run(job.target, { trigger: 'schedule', job: job.id });
     } catch (error) {
       if (error instanceof SluiceError && error.code === 'SYNC_ALREADY_RUNNING') {
@@ -127,6 +145,7 @@ export function createSyncModule(deps: SyncModuleDeps): SyncModule {
     pushPolicies: pushPolicyResolver(store),
     async syncNow(reference, request = { trigger: 'manual' }) {
       const repository = await repositories.resolve(reference);
+      if (deps.sources?.handles(repository)) return deps.sources.run(repository, request);
       return runner.run(repository.uuid, request);
     },
     settings,

@@ -15,6 +15,7 @@ import { systemClock } from '../../s3xml/timestamps.js';
 import type { JobRecord, RunRecord, Store, SyncTaskRecord } from '../../store/store.js';
 import type { PeerIdentity, RepositoryInput, RepositoryView } from '../../sync/repository-registry.js';
 import { createSyncRuntime, type SyncRuntime } from '../../sync/runtime.js';
+import { NETWORK_FAILURE_CODES, offlineFallback } from '../../sync/run.js';
 import type { ScheduleInput, TaskInput } from '../../sync/task-registry.js';
 import { configFrom } from '../context.js';
 import { EXIT } from '../exit-codes.js';
@@ -215,6 +216,9 @@ export function registerSyncCommand(program: Command): void {
         } deleted), pushed ${counts.push_records ?? 0}; ${(counts.pull_conflicts ?? 0) + (counts.push_conflicts ?? 0)} conflicts\n`,
       );
       if (run.status !== 'success' && run.message) process.stderr.write(`  ${run.message}\n`);
+      if (run.message && NETWORK_FAILURE_CODES.some((code) => run.message!.includes(`${code}:`))) {
+        process.stderr.write(`  ${offlineFallback('PEER_UNAVAILABLE', repository).replace(/^\. /, '')}\n`);
+      }
       process.stderr.write(`  run ${run.id}: see sluice's log (GET /api/log?run_id=${run.id})\n`);
     }
     process.exitCode = exitCodeForRun(run.status);

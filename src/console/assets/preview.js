@@ -30,8 +30,10 @@
   }
 
   function fillFormats() {
-    const chosen = formatSelect.value;
+    const first = data.formats.find((format) => (direction() === 'import' ? format.import : format.export));
+    const chosen = formatSelect.options.length ? formatSelect.value : first ? first.name : '';
     formatSelect.textContent = '';
+    formatSelect.append(el('option', { value: '', selected: chosen === '' }, 'none — the instance mapping alone, on S3XML'));
     for (const format of data.formats) {
       const usable = direction() === 'import' ? format.import : format.export;
       formatSelect.append(el('option', { value: format.name, disabled: !usable, selected: format.name === chosen }, `${format.name} — ${format.label}${usable ? '' : ` (no ${direction()})`}`));
@@ -220,8 +222,10 @@
       if (form.elements.source.value === 'upload') {
         if (!uploadedStylesheet) throw new Error('Choose a stylesheet file first');
         request.stylesheet = uploadedStylesheet;
-      } else {
+      } else if (formatSelect.value) {
         request.format = formatSelect.value;
+      } else if (!mappingSelect.value) {
+        throw new Error('Choose a format, a stylesheet or an instance mapping');
       }
       if (mappingSelect.value) request.mapping = await mappingText(mappingSelect.value);
       const headers = { 'content-type': 'application/json', accept: 'application/json', 'x-csrf-token': csrf(), 'x-sluice-console': '1' };

@@ -140,7 +140,8 @@ export function registerSignIn(router: Router, env: ConsoleEnv): void {
       sendHtml(req, res, signInPage(env, fresh, next, 'The user name or password is wrong.', username), 401);
       return;
     }
-    env.loginLimiter.recordSuccess(keys);
+    // Only the name's count is cleared: one good sign-in must not reset an address that guesses.
+    env.loginLimiter.recordSuccess([keys[1]!]);
     const previous = env.sessions.get(cookies[SESSION_COOKIE]);
     // A new id at every sign-in: a session id planted before sign-in is worth nothing after it.
     env.sessions.destroy(previous?.id);

@@ -49,6 +49,8 @@ export interface CompileOptions {
 }
 
 const MAX_ATTEMPTS = 12;
+/** SEF files kept in memory after reading them from disk. */
+const MAX_LOADED = 64;
 
 export function stylesheetTreeKey(tree: StylesheetTree): string {
   const hash = createHash('sha256');
@@ -128,6 +130,7 @@ export function compileErrorFrom(failure: CompileFailure, file: string | undefin
 
 export class StylesheetCompiler {
   private readonly inFlight = new Map<string, Promise<CompiledStylesheet>>();
+  private readonly loaded = new Map<string, CompiledStylesheet>();
   private readonly slots: (() => void)[] = [];
   private running = 0;
 
@@ -139,24 +142,36 @@ export class StylesheetCompiler {
     const memoKey = `${key}\0${options.outputPath ?? ''}`;
     let pending = this.inFlight.get(memoKey);
     if (!pending) {
-      pending = this.compileOnce(tree, key, options);
+      // Concurrent requests for the same content share one compile; afterwards the result lives
+      // in the bounded `loaded` memo (a failure is not kept: the author will fix the file).
+      pending = this.compileOnce(tree, key, options).finally(() => this.inFlight.delete(memoKey));
       this.inFlight.set(memoKey, pending);
-      // A failure is not cached: the author will fix the file and try again.
-      pending.catch(() => this.inFlight.delete(memoKey));
     }
     return pending;
   }
 
-  /** Reads a previously written SEF + sidecar if it was compiled from exactly these sources. */
+  /**
+   * Reads a previously written SEF + sidecar if it was compiled from exactly these sources. What
+   * was read stays in memory: the key changes whenever a source does.
+   */
   async loadIfCurrent(sefPath: string, key: string): Promise<CompiledStylesheet | undefined> {
+    const memoKey = `${sefPath}\0${key}`;
+    const known = this.loaded.get(memoKey);
+    if (known) return known;
     try {
       const meta = JSON.parse(await readFile(metaPathFor(sefPath), 'utf8')) as CompiledMeta;
       if (meta.key !== key) return undefined;
       const sefText = await readFile(sefPath, 'utf8');
-      return { ...meta, sefPath, sefText, warnings: warningsFor(meta) };
+      return this.remember(sefPath, { ...meta, sefPath, sefText, warnings: warningsFor(meta) });
     } catch {
       return undefined;
     }
+  }
+
+  private remember(sefPath: string, compiled: CompiledStylesheet): CompiledStylesheet {
+    this.loaded.set(`${sefPath}\0${compiled.key}`, compiled);
+    if (this.loaded.size > MAX_LOADED) this.loaded.delete(this.loaded.keys().next().value!);
+    return compiled;
   }
 
   private async withSlot<T>(work: () => Promise<T>): Promise<T> {
@@ -233,7 +248,7 @@ export class StylesheetCompiler {
       const metaTemporary = `${temporary}.meta`;
       await writeFile(metaTemporary, `${JSON.stringify(meta, null, 2)}\n`);
       await rename(metaTemporary, metaPathFor(sefPath));
-      return { ...meta, sefPath, sefText, warnings: warningsFor(meta) };
+      return this.remember(sefPath, { ...meta, sefPath, sefText, warnings: warningsFor(meta) });
     }
   }
 }

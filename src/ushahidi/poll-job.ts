@@ -1,0 +1,231 @@
+/**
+ * The poll job: new Ushahidi posts → tickets, page by page.
+ *
+ * Each page of posts is turned into S3XML by `stylesheets/ushahidi/import.xsl` (the posts enter
+ * as JSON through `json-to-xml()`), then through the source's value mapping (inbound), and
+ * imported with the id cursor of the page in one transaction: a run cut anywhere resumes at the
+ * first page not committed, and a re-fetched page updates the same tickets (uuid
+ * `<deployment>/<post id>`) instead of adding any.
+ *
+ * SaxonJS costs about a millisecond per post, so pages are cut into batches that run at once on
+ * the engine's threads, and the next page is fetched and transformed while one is committed.
+ *
+ * The ticket's status is the one field Sluice users change too. A re-fetched post whose Ushahidi
+ * state did not move since it was last seen leaves the ticket's status alone (it may hold a
+ * triage decision not pushed yet); a post whose state moved sets it and stamps the ticket as
+ * modified now, because Ushahidi's status changes bump no timestamp an Eden peer could see.
+ */
+import { SluiceError } from '../errors.js';
+import { parseMappingMessages } from '../formats/mapping-generator.js';
+import { importResources, type ImportResult } from '../importer/importer.js';
+import type { S3Resource } from '../s3xml/model.js';
+import { parseS3XML } from '../s3xml/parse.js';
+import { formatTimestamp } from '../s3xml/timestamps.js';
+import type { CheckpointRecord } from '../store/store.js';
+import { pageStore } from '../sync/checkpoints.js';
+import { addImport, checkAborted, emptyReplication, type PageReport, type ReplicationResult } from '../sync/replication.js';
+import type { StylesheetRef } from '../transform/engine.js';
+import { importDocumentJson } from './import-document.js';
+import type { PostPage, UshahidiPost } from './source.js';
+import {
+  localStatusOf,
+  postStateRecord,
+  readPostState,
+  sourceTaskId,
+  statusToken,
+  ticketUuid,
+  type PostSyncState,
+  type SourceProfile,
+  type StatusSyncContext,
+} from './status-push.js';
+
+export interface PollContext extends StatusSyncContext {
+  importStylesheet: StylesheetRef;
+  /** Posts per transform call; several run at once on the engine's threads (default 100). */
+  transformBatch?: number;
+  /** Pages fetched and transformed ahead of the one being committed (default 2). */
+  readAhead?: number;
+  onPage?: (page: PageReport) => void;
+}
+
+export interface PollResult extends ReplicationResult {
+  /** Unmapped values the source's mapping reported, counted. */
+  unmapped: { field: string; value: string; action: string; count: number }[];
+  /** Posts whose status changed in Ushahidi while the ticket's status changed in Sluice. */
+  statusConflicts: number;
+}
+
+export function pollCheckpointId(source: Pick<SourceProfile, 'uuid' | 'resource'>): string {
+  return `ushahidi:${source.uuid}:poll:${source.resource}`;
+}
+
+interface PreparedPage {
+  page: PostPage;
+  resources: S3Resource[];
+  unmapped: { resource: string; field: string; value: string; action: string; count: number }[];
+  rejected: string[];
+}
+
+async function transformBatch(ctx: PollContext, posts: readonly UshahidiPost[]): Promise<{ resources: S3Resource[]; messages: string[] }> {
+  const { source } = ctx;
+  // The mapping sees one status string per post; for v2 that is both flags (see statusToken).
+  const withTokens = posts.map((post) => ({ ...post, status: statusToken(post.triage) }));
+  const imported = await ctx.transform({
+    stylesheet: ctx.importStylesheet,
+    input: importDocumentJson(source.deployment, source.api, withTokens),
+    jsonInput: true,
+    params: { resource: source.resource, 'status-field': source.statusField },
+  });
+  const mapped = await ctx.transform({ stylesheet: ctx.mapping.stylesheet, input: imported.output, params: { direction: 'inbound' } });
+  const document = await parseS3XML(mapped.output);
+  return { resources: document.resources, messages: [...imported.messages, ...mapped.messages] };
+}
+
+async function preparePage(ctx: PollContext, page: PostPage): Promise<PreparedPage> {
+  const size = Math.max(1, ctx.transformBatch ?? 100);
+  const batches: UshahidiPost[][] = [];
+  for (let i = 0; i < page.posts.length; i += size) batches.push(page.posts.slice(i, i + size));
+  const outputs = await Promise.all(batches.map((batch) => transformBatch(ctx, batch)));
+  const report = parseMappingMessages(outputs.flatMap((output) => output.messages));
+  return { page, resources: outputs.flatMap((output) => output.resources), unmapped: report.counts, rejected: report.rejectedRecords };
+}
+
+function pageFailed(result: ImportResult, page: number): SluiceError {
+  const aborted = result.aborted!;
+  return new SluiceError('SYNC_PAGE_FAILED', `page ${page} could not be committed and was rolled back: ${aborted.code} ${aborted.message}`, {
+    status: 500,
+    fix: 'Nothing of that page was kept and the cursor did not move; the next run fetches it again',
+    details: { importCode: aborted.code },
+  });
+}
+
+function withoutField(resource: S3Resource, field: string): void {
+  resource.data = resource.data.filter((data) => data.field !== field);
+}
+
+/**
+ * Settles each ticket's status against its post's sync state and returns the states to commit
+ * with the page.
+ */
+async function settleStatuses(ctx: PollContext, prepared: PreparedPage, total: PollResult): Promise<CheckpointRecord[]> {
+  const { store, source, clock } = ctx;
+  const byUuid = new Map(prepared.page.posts.map((post) => [ticketUuid(source, post.id), post] as const));
+  const states: CheckpointRecord[] = [];
+  const now = formatTimestamp(clock.now());
+  for (const resource of prepared.resources) {
+    if (resource.name !== source.resource || resource.uuid === undefined) continue;
+    const post = byUuid.get(resource.uuid);
+    if (!post) continue;
+    const token = statusToken(post.triage);
+    const known = await readPostState(store, source.uuid, post.id);
+    if (known && known.token === token) {
+      withoutField(resource, source.statusField);
+      continue;
+    }
+    let next: PostSyncState = { token, local: localStatusOf(resource, source.statusField) };
+    if (known) {
+      const ticket = await store.getRecord(source.resource, resource.uuid);
+      const current = ticket ? localStatusOf(ticket, source.statusField) : null;
+      if (ticket && current !== known.local) {
+        // Both sides moved since they last agreed: the triage decision made here stands, and the
+        // push sends it (the new Ushahidi state is remembered so it is not taken as news again).
+        withoutField(resource, source.statusField);
+        next = { token, local: known.local };
+        total.statusConflicts += 1;
+        if (total.problems.length < 10) {
+          total.problems.push(`(UID: ${resource.uuid}) status changed on both sides (Ushahidi: ${token}, Sluice: ${current ?? 'none'}); Sluice's value is kept and sent`);
+        }
+      } else if (resource.modified_on === undefined || resource.modified_on < now) {
+        resource.modified_on = now;
+      }
+    }
+    states.push(postStateRecord(source.uuid, post.id, next, clock));
+  }
+  return states;
+}
+
+async function commitPage(ctx: PollContext, prepared: PreparedPage, total: PollResult, checkpointId: string): Promise<void> {
+  const { store, source, clock } = ctx;
+  const states = await settleStatuses(ctx, prepared, total);
+  const cursor = { cursor: prepared.page.nextCursor };
+  const at = formatTimestamp(clock.now());
+  const view = pageStore(store, { id: checkpointId, task: sourceTaskId(source.uuid), value: cursor, at }, states);
+  const result = await importResources(view.store, prepared.resources, {
+    resource: source.resource,
+    // Ushahidi is where posts are written; a ticket edited here keeps its edit until the post changes.
+    updatePolicy: 'NEWER',
+    // Posts enter Sluice here: Sluice holds the master copy of the tickets for Eden peers.
+    defaultMci: 0,
+    clock,
+    pageSize: Number.MAX_SAFE_INTEGER,
+  });
+  if (result.aborted) throw pageFailed(result, total.pages + 1);
+  if (!view.committed()) {
+    await store.transaction(async (tx) => {
+      await tx.putCheckpoint({ id: checkpointId, task: sourceTaskId(source.uuid), value: cursor, updated_at: at });
+      for (const state of states) await tx.putCheckpoint(state);
+    });
+  }
+  addImport(total, result);
+  total.bytes += prepared.page.raw.length;
+  total.pages += 1;
+  total.checkpoint.after = cursor;
+  for (const entry of prepared.unmapped) {
+    const known = total.unmapped.find((u) => u.field === `${entry.resource}.${entry.field}` && u.value === entry.value && u.action === entry.action);
+    if (known) known.count += entry.count;
+    else total.unmapped.push({ field: `${entry.resource}.${entry.field}`, value: entry.value, action: entry.action, count: entry.count });
+  }
+  total.skipped += prepared.rejected.length;
+  ctx.onPage?.({ direction: 'pull', resource: source.resource, page: total.pages, records: result.records, checkpoint: cursor });
+}
+
+/** Fetches, transforms and imports every post after the committed cursor. */
+export async function pollSource(ctx: PollContext): Promise<PollResult> {
+  const { store, source } = ctx;
+  const id = pollCheckpointId(source);
+  const before = ((await store.getCheckpoint(id))?.value ?? {}) as { cursor?: number };
+  const cursor = typeof before.cursor === 'number' ? before.cursor : 0;
+  const total: PollResult = { ...emptyReplication('pull', source.resource, { cursor }), unmapped: [], statusConflicts: 0 };
+  const pages = ctx.client.fetchPostsSince(cursor, source.pageSize)[Symbol.asyncIterator]();
+  const readAhead = Math.max(1, ctx.readAhead ?? 2);
+  const pending: Promise<PreparedPage>[] = [];
+  let exhausted = false;
+  let fetchFailure: unknown;
+
+  const fill = async (): Promise<void> => {
+    while (!exhausted && pending.length < readAhead) {
+      let next: IteratorResult<PostPage>;
+      try {
+        next = await pages.next();
+      } catch (error) {
+        // Pages already fetched are still committed; the failure ends the run after them.
+        fetchFailure = error;
+        exhausted = true;
+        return;
+      }
+      if (next.done) {
+        exhausted = true;
+        return;
+      }
+      const prepared = preparePage(ctx, next.value);
+      prepared.catch(() => undefined);
+      pending.push(prepared);
+    }
+  };
+
+  try {
+    for (;;) {
+      checkAborted(ctx.signal);
+      await fill();
+      const next = pending.shift();
+      if (!next) break;
+      const prepared = await next;
+      checkAborted(ctx.signal);
+      await commitPage(ctx, prepared, total, id);
+    }
+  } finally {
+    if (!exhausted) await pages.return?.(undefined).catch(() => undefined);
+  }
+  if (fetchFailure !== undefined) throw fetchFailure;
+  return total;
+}
