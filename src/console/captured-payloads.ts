@@ -3,6 +3,7 @@
  * response: inbound) and what we sent it (a push's request: outbound). The transform preview and
  * the mapping editor offer them as input; the mapping editor reads remote values from them.
  */
+import { SaxesParser } from 'saxes';
 import type { RunCapture, RunRecord, Store } from '../store/store.js';
 
 export interface CapturedPayload {
@@ -69,11 +70,52 @@ export async function recentPayloads(store: Store, options: { repositories?: str
   return runs.flatMap(describePayloads).slice(0, options.limit ?? 50);
 }
 
-export async function payloadText(store: Store, runId: string, index: number): Promise<(CapturedPayload & { body: string }) | undefined> {
+/**
+ * A document cut at the capture cap, closed after its last whole top-level record so that it can
+ * be transformed; undefined when not even one record is whole.
+ */
+export function closeCutDocument(xml: string): { text: string; records: number } | undefined {
+  const parser = new SaxesParser();
+  let depth = 0;
+  let root: string | undefined;
+  let lastEnd = -1;
+  let records = 0;
+  parser.on('opentag', (tag) => {
+    depth += 1;
+    if (depth === 1) root = tag.name;
+  });
+  parser.on('closetag', (tag) => {
+    if (depth === 2 && tag.name === 'resource') {
+      lastEnd = parser.position;
+      records += 1;
+    }
+    depth -= 1;
+  });
+  try {
+    parser.write(xml).close();
+  } catch {
+    // Expected: the document ends in the middle of something.
+  }
+  if (root === undefined || lastEnd < 0) return undefined;
+  return { text: `${xml.slice(0, lastEnd)}\n</${root}>\n`, records };
+}
+
+export interface PayloadText extends CapturedPayload {
+  body: string;
+  /** For a cut XML document: how many whole records were kept when it was closed again. */
+  wholeRecords?: number;
+}
+
+export async function payloadText(store: Store, runId: string, index: number): Promise<PayloadText | undefined> {
   const run = await store.getRun(runId);
   const capture = run?.captures[index];
   if (!run || !capture) return undefined;
   const described = describePayloads(run).find((entry) => entry.index === index);
   const payload = payloadOf(capture);
-  return described && payload ? { ...described, body: payload.body } : undefined;
+  if (!described || !payload) return undefined;
+  if (capture.truncated && payload.body.trimStart().startsWith('<')) {
+    const closed = closeCutDocument(payload.body);
+    if (closed) return { ...described, body: closed.text, wholeRecords: closed.records };
+  }
+  return { ...described, body: payload.body };
 }

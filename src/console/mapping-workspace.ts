@@ -137,15 +137,16 @@ export class MappingWorkspace {
   }
 
   async versions(instance: string): Promise<MappingVersionInfo[]> {
+    const dir = this.versionsDir(instance);
     let names: string[];
     try {
-      names = await readdir(this.versionsDir(instance));
+      names = await readdir(dir);
     } catch {
       return [];
     }
     const versions: MappingVersionInfo[] = [];
     for (const name of names.filter((entry) => /^\d{6}\.json$/.test(entry)).sort()) {
-      const { document: _document, ...info } = JSON.parse(await readFile(path.join(this.versionsDir(instance), name), 'utf8')) as MappingVersion;
+      const { document: _document, ...info } = JSON.parse(await readFile(path.join(dir, name), 'utf8')) as MappingVersion;
       versions.push(info);
     }
     return versions;

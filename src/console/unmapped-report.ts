@@ -56,8 +56,8 @@ export class UnmappedReports {
     let read = 0;
     for (const payload of payloads) {
       const text = await payloadText(this.store, payload.run, payload.index);
-      // A cut document is not a whole S3XML document: the stylesheet would only report a parse error.
-      if (!text || text.truncated || !text.body.trimStart().startsWith('<')) continue;
+      // A cut document that could not be closed again would only give a parse error.
+      if (!text || (text.truncated && text.wholeRecords === undefined) || !text.body.trimStart().startsWith('<')) continue;
       try {
         const result = await this.engine.transform({ stylesheet: { text: xsl }, input: text.body, params: { direction: payload.direction } });
         read += 1;

@@ -5,6 +5,7 @@ import type { Logger } from '../logger.js';
 import { errorHandler } from './eden-reply.js';
 import { edenRestRouter, type EdenRestDeps } from './eden-rest.js';
 import { syncEndpointsRouter, type SyncEndpointDeps } from './sync-endpoints.js';
+import { compressResponses } from '../transports/compression.js';
 
 export interface AppDeps extends EdenRestDeps, SyncEndpointDeps {
   logger: Logger;
@@ -36,6 +37,9 @@ export function createApp(deps: AppDeps): Express {
     });
     next();
   });
+
+  // gzip/br when the client accepts it: pulls, exports and feeds shrink several times over slow links.
+  app.use(compressResponses());
 
   app.get('/healthz', async (_req, res) => {
     await deps.store.lastSeq();

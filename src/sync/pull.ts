@@ -106,16 +106,24 @@ async function pullBySeq(ctx: ReplicationContext, task: SyncTaskRecord, id: stri
   const settings = settingsOf(task);
   const options = importOptions(ctx, task, before.mtime);
   let position: PullCheckpoint = { ...before, seq: before.seq ?? 0 };
-  for (;;) {
-    checkAborted(ctx.signal);
-    const body = await ctx.client.pull({
+  const fetchPage = (sinceSeq: number): Promise<Buffer> => {
+    const request = ctx.client.pull({
       resource: task.resource,
       repository: ctx.ownUuid,
-      sinceSeq: position.seq!,
+      sinceSeq,
       limit: ctx.pageSize,
       filters: settings.filters,
       components: settings.components,
     });
+    // A prefetched page may be abandoned when the current one fails; its failure is not news.
+    request.catch(() => undefined);
+    return request;
+  };
+  let next: Promise<Buffer> | undefined = fetchPage(position.seq!);
+  while (next) {
+    checkAborted(ctx.signal);
+    const body = await next;
+    next = undefined;
     total.bytes += body.length;
     const page = await parsePage(body);
     const lastSeq = Number(page.root.last_seq);
@@ -131,18 +139,19 @@ async function pullBySeq(ctx: ReplicationContext, task: SyncTaskRecord, id: stri
         fix: 'The peer\'s store was replaced or restored; delete and re-create this task to pull everything again',
       });
     }
+    // The next page is asked for while this one is imported: the peer exports while we write.
+    if (page.root.more === 'true') next = fetchPage(lastSeq);
     const mtime = laterOf(position.mtime, youngestOf(page.resources, task.resource));
-    const next: PullCheckpoint = mtime === undefined ? { seq: lastSeq } : { seq: lastSeq, mtime };
-    const view = pageStore(ctx.store, { id, task: task.id, value: next, at: formatTimestamp(ctx.clock.now()) });
+    const reached: PullCheckpoint = mtime === undefined ? { seq: lastSeq } : { seq: lastSeq, mtime };
+    const view = pageStore(ctx.store, { id, task: task.id, value: reached, at: formatTimestamp(ctx.clock.now()) });
     const result = await importResources(view.store, page.resources, { ...options, pageSize: Number.MAX_SAFE_INTEGER });
     if (result.aborted) throw pageFailed(result, total.pages + 1);
-    if (!view.committed()) await ctx.store.putCheckpoint({ id, task: task.id, value: { ...next }, updated_at: formatTimestamp(ctx.clock.now()) });
+    if (!view.committed()) await ctx.store.putCheckpoint({ id, task: task.id, value: { ...reached }, updated_at: formatTimestamp(ctx.clock.now()) });
     addImport(total, result);
     total.pages += 1;
-    position = next;
-    total.checkpoint.after = next;
-    ctx.onPage?.({ direction: 'pull', resource: task.resource, page: total.pages, records: result.records, checkpoint: next });
-    if (page.root.more !== 'true') break;
+    position = reached;
+    total.checkpoint.after = reached;
+    ctx.onPage?.({ direction: 'pull', resource: task.resource, page: total.pages, records: result.records, checkpoint: reached });
   }
   return total;
 }

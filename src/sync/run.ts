@@ -19,6 +19,7 @@ import type { ReplicationContext, ReplicationResult } from './replication.js';
 import { SyncLogWriter, worse } from './sync-log.js';
 import { pulls, pushes } from './task-settings.js';
 import type { PeerTransport } from './transport.js';
+import { compressingTransport } from '../transports/compression.js';
 
 export interface RunDeps {
   store: Store;
@@ -136,7 +137,8 @@ export async function runRepository(deps: RunDeps, repository: RepositoryRecord,
       baseUrl: repository.url,
       ...(settings.username !== undefined && password !== undefined ? { credentials: { username: settings.username, password } } : {}),
       ...(proxy ? { proxy } : {}),
-      transport: deps.transport,
+      // Sluice peers read compressed push bodies; Eden's web2py would take them for XML.
+      transport: settings.software === 'sluice' ? compressingTransport(deps.transport, { coding: 'br' }) : deps.transport,
       timeoutMs: deps.timeoutMs,
       ...(deps.retry ? { retry: deps.retry } : {}),
       clock: deps.clock,

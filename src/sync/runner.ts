@@ -7,7 +7,7 @@ import { randomUUID } from 'node:crypto';
 import { SluiceError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import { formatTimestamp } from '../s3xml/timestamps.js';
-import type { RunRecord } from '../store/store.js';
+import type { RepositoryRecord, RunRecord } from '../store/store.js';
 import { acquireLease, leaseHeldError, type LeaseOptions } from './lease.js';
 import { runRepository, type RunDeps, type RunOutcome } from './run.js';
 import { SyncLogWriter } from './sync-log.js';
@@ -34,6 +34,19 @@ export class SyncRunner {
 
   /** Resolves with the finished run; SYNC_ALREADY_RUNNING (409) when another run holds the lease. */
   async run(repositoryUuid: string, request: RunRequest): Promise<RunOutcome> {
+    return this.runWork(repositoryUuid, request, (repository, run, signal) => runRepository(this.deps, repository, run, signal));
+  }
+
+  /**
+   * The lease, the run record and the log of `run`, around other work: repositories that are not
+   * HTTP peers (drop folders, src/transports) run under the same lease and history. `work` gets the
+   * run written as `running` and must finish it (`putRun`), as `runRepository` does.
+   */
+  async runWork(
+    repositoryUuid: string,
+    request: RunRequest,
+    work: (repository: RepositoryRecord, run: RunRecord, signal: AbortSignal) => Promise<RunOutcome>,
+  ): Promise<RunOutcome> {
     const { store, clock } = this.deps;
     const repository = await store.getRepository(repositoryUuid);
     if (!repository) {
@@ -69,7 +82,7 @@ export class SyncRunner {
       };
       await store.putRun(run);
       this.deps.logger?.info({ repository: repository.uuid, name: repository.name, run: run.id, trigger: request.trigger }, 'sync run started');
-      const outcome = await runRepository(this.deps, repository, run, lease.signal);
+      const outcome = await work(repository, run, lease.signal);
       this.deps.logger?.info(
         { repository: repository.uuid, run: run.id, status: outcome.run.status, ms: outcome.run.duration_ms, counts: outcome.run.counts },
         'sync run finished',

@@ -15,7 +15,12 @@ import { createSecretBox, loadSecretKey } from '../secrets.js';
 import type { Clock } from '../s3xml/timestamps.js';
 import type { Store } from '../store/store.js';
 import { holderId, parseHolder } from './lease.js';
-import { createSyncModule, type SyncModule, type SyncModuleDeps } from './sync-module.js';
+import { combineSources, createSyncModule, type SyncModule, type SyncModuleDeps } from './sync-module.js';
+import type { SyncRunner } from './runner.js';
+import { loadSigningKey } from '../bundles/signing-key.js';
+import { createDropFolderSources } from '../transports/drop-folder-sources.js';
+import { nodeFolderAccess } from '../transports/folder-access.js';
+import { decodingTransport } from '../transports/compression.js';
 import { createUndiciTransport } from './undici-transport.js';
 import { createTransformEngine } from '../transform/engine.js';
 import { createUshahidiSources, type UshahidiSources, type UshahidiSourcesDeps } from '../ushahidi/sources.js';
@@ -54,7 +59,10 @@ export interface SyncRuntimeOptions {
 }
 
 export function createSyncRuntime(options: SyncRuntimeOptions): SyncRuntime {
-  const { transport, close } = createUndiciTransport();
+  const undici = createUndiciTransport();
+  const { close } = undici;
+  // Asks peers for gzip/br and unpacks their answers (src/transports/compression.ts).
+  const transport = decodingTransport(undici.transport);
   const secrets = createSecretBox(loadSecretKey({ dataDir: options.config.dataDir, ...(options.config.secretKey === undefined ? {} : { secretKey: options.config.secretKey }) }));
   const holder = holderId(os.hostname(), process.pid, randomBytes(4).toString('hex'));
   const stylesheetsDir = options.config.stylesheetsDir ?? path.join(repoRoot, 'stylesheets');
@@ -77,6 +85,21 @@ export function createSyncRuntime(options: SyncRuntimeOptions): SyncRuntime {
     keepCaptures: overrides.keepCaptures ?? 50,
     ...options.sourceOverrides,
   });
+  // The folder sources need the module's runner (lease, run history); the module needs the sources.
+  let runner: SyncRunner | undefined;
+  const folders = createDropFolderSources({
+    store: options.store,
+    clock: options.clock,
+    folder: nodeFolderAccess,
+    bundles: () => ({
+      store: options.store,
+      clock: options.clock,
+      identity: options.identity,
+      signer: loadSigningKey(options.config.dataDir),
+      ...(options.config.domain === undefined ? {} : { localDomain: options.config.domain }),
+    }),
+    runner: () => runner!,
+  });
   const sync = createSyncModule({
     store: options.store,
     clock: options.clock,
@@ -88,8 +111,9 @@ export function createSyncRuntime(options: SyncRuntimeOptions): SyncRuntime {
     holder,
     isHolderAlive: isLocalHolderAlive,
     ...options.overrides,
-    sources,
+    sources: combineSources([sources, folders]),
   });
+  runner = sync.runner;
   return {
     sync,
     sources,

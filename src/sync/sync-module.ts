@@ -37,6 +37,22 @@ export interface ExternalSources {
   runJob(job: JobRecord): Promise<boolean>;
 }
 
+/** Several kinds of external sources (Ushahidi, drop folders) behind the one `sources` slot. */
+export function combineSources(all: readonly ExternalSources[]): ExternalSources {
+  return {
+    handles: (repository) => all.some((sources) => sources.handles(repository)),
+    run(repository, request) {
+      const owner = all.find((sources) => sources.handles(repository));
+      if (!owner) throw new SluiceError('REPOSITORY_NOT_FOUND', `No runner handles repository ${repository.name} (${repository.apitype})`, { status: 400 });
+      return owner.run(repository, request);
+    },
+    async runJob(job) {
+      for (const sources of all) if (await sources.runJob(job)) return true;
+      return false;
+    },
+  };
+}
+
 export interface SyncModuleDeps {
   store: Store;
   clock: Clock;

@@ -49,6 +49,17 @@ export interface TransformEngineOptions {
    * a smaller young generation saves memory but costs CPU (more objects outlive a scavenge).
    */
   batchHeap?: { maxOldGenerationSizeMb: number; maxYoungGenerationSizeMb: number };
+  /**
+   * Threads for chunked runs. Default: as many as fit in `batchMemoryMb`, at least one and at most
+   * `workers`.
+   */
+  batchWorkers?: number;
+  /**
+   * Peak memory a chunked run should stay within, the whole process included; default 256 MB.
+   * Measured with the default batch heap: about 140 MB for the process and 115 MB per batch
+   * thread, so 256 MB allows one thread and 512 MB three. Only used when batchWorkers is unset.
+   */
+  batchMemoryMb?: number;
 }
 
 export type StylesheetRef =
@@ -147,6 +158,10 @@ const DEFAULT_STACK_SIZE_MB = 32;
 const DEFAULT_BATCH_RECORDS = 200;
 const DEFAULT_BATCH_BYTES = 2 * 1024 * 1024;
 const DEFAULT_BATCH_HEAP = { maxOldGenerationSizeMb: 96, maxYoungGenerationSizeMb: 32 };
+const DEFAULT_BATCH_MEMORY_MB = 256;
+/** Measured peak RSS of a chunked run, before and per batch thread (see batchMemoryMb). */
+const BATCH_PROCESS_MB = 140;
+const BATCH_THREAD_MB = 115;
 const MAX_MESSAGES = 1_000;
 /** Sandboxes with different folder grants are different processes; keep a few warm. */
 const MAX_SANDBOXES = 3;
@@ -293,7 +308,7 @@ class Engine implements TransformEngine {
       for (const message of result.messages) if (messages.length < MAX_MESSAGES) messages.push(message);
       chunks++;
       records += batch.records;
-      bytes += batch.bytes;
+      bytes += batch.bytes.length;
       const text = joiner!.add(result.output);
       if (text) await write(text);
       request.onProgress?.({ records, bytes, chunks });
@@ -310,8 +325,8 @@ class Engine implements TransformEngine {
           continue;
         }
         const { batch } = event;
-        if (batch.bytes > this.maxInputBytes) throw inputTooLarge(batch.bytes, this.maxInputBytes, `batch ${batch.index + 1}`);
-        inFlight.push({ batch, outcome: runner.run(this.jobFor(prepared, batch.text, params), prepared.compiled.sefText, timeoutMs) });
+        if (batch.bytes.length > this.maxInputBytes) throw inputTooLarge(batch.bytes.length, this.maxInputBytes, `batch ${batch.index + 1}`);
+        inFlight.push({ batch, outcome: runner.run(this.jobFor(prepared, batch.bytes, params), prepared.compiled.sefText, timeoutMs) });
         if (inFlight.length >= maxInFlight) await drainOne();
       }
       while (inFlight.length > 0) await drainOne();
@@ -345,9 +360,10 @@ class Engine implements TransformEngine {
     await Promise.all(closing);
   }
 
-  private jobFor(prepared: PreparedStylesheet, sourceText: string | undefined, params: Record<string, string>): PoolJob {
+  private jobFor(prepared: PreparedStylesheet, source: string | Uint8Array | undefined, params: Record<string, string>): PoolJob {
     const job: PoolJob = { stylesheetKey: prepared.compiled.key, params, baseOutputUri: prepared.baseOutputUri };
-    if (sourceText !== undefined) job.sourceText = sourceText;
+    if (typeof source === 'string') job.sourceText = source;
+    else if (source !== undefined) job.sourceBytes = source;
     if (prepared.sandboxRoots) job.sandboxRoots = prepared.sandboxRoots;
     return job;
   }
@@ -371,11 +387,18 @@ class Engine implements TransformEngine {
   private batchThreads(): WorkerPool {
     if (this.closed) throw new SluiceError('XSLT_ENGINE_CLOSED', 'the transform engine is closed', { status: 503 });
     this.batchPool ??= new WorkerPool({
-      size: this.workers,
+      size: this.batchWorkerCount(),
       stackSizeMb: this.options.stackSizeMb ?? DEFAULT_STACK_SIZE_MB,
       ...(this.options.batchHeap ?? DEFAULT_BATCH_HEAP),
     });
     return this.batchPool;
+  }
+
+  private batchWorkerCount(): number {
+    if (this.options.batchWorkers) return Math.max(1, this.options.batchWorkers);
+    const budget = this.options.batchMemoryMb ?? DEFAULT_BATCH_MEMORY_MB;
+    const fitting = Math.floor((budget - BATCH_PROCESS_MB) / BATCH_THREAD_MB);
+    return Math.min(this.workers, Math.max(1, fitting));
   }
 
   private heapLimits(): { maxOldGenerationSizeMb?: number; maxYoungGenerationSizeMb?: number } {

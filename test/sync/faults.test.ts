@@ -10,6 +10,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, afterEach, before, beforeEach, describe, it } from 'node:test';
 import { openSqliteStore } from '../../src/store/sqlite-store.js';
+import { checkpointId } from '../../src/sync/checkpoints.js';
 import { createFaultProxy, type FaultProxy, type ProxiedRequest } from './support/fault-proxy.js';
 import { ADMIN, FAST_SYNC, importXml, startCli, startSyncGateway, type SyncGateway } from './support/gateways.js';
 import { officesXml, organisationsXml } from './support/records-xml.js';
@@ -131,8 +132,12 @@ describe('sync faults on real sockets', { timeout: 180_000 }, () => {
       await setup.sync.tasks.add('peer', 'org_office', { mode: 'pull' });
       await setup.stop();
 
-      // The CLI pulls in pages of 500: the second page is held until the process is killed.
-      proxy.plan(nthPull(proxy, 2), { kind: 'hold' });
+      // 1500 records, pulled by the CLI in pages of 500 (the next page is asked for while one is
+      // imported): the third request is held until the process is killed, so at least the first
+      // page has been committed and the second may be half-way.
+      await importXml(peer, 'org_office', officesXml('p', RECORDS, RECORDS + 500, '2024-01-02T00:00:00'));
+      const total = RECORDS + 500;
+      proxy.plan(nthPull(proxy, 3), { kind: 'hold' });
       const first = startCli(['sync', 'peer', '--data', dataDir]);
       const held = await Promise.race([
         proxy.held(),
@@ -147,21 +152,23 @@ describe('sync faults on real sockets', { timeout: 180_000 }, () => {
 
       const before = await openSqliteStore({ file: path.join(dataDir, 'sluice.db') });
       const committed = await before.countRecords({ resource: 'org_office' });
-      assert.equal(committed % 500, 0);
-      assert.ok(committed > 0 && committed < RECORDS, `${committed} records committed before the kill`);
+      assert.equal(committed % 500, 0, 'whole pages or nothing');
+      assert.ok(committed > 0 && committed < total, `${committed} records committed before the kill`);
+      const [task] = await before.listTasks();
+      const checkpoint = await before.getCheckpoint(checkpointId(task!, 'pull', 'sluice'));
       await before.close();
 
       const pullsBefore = proxy.requests.filter(isPull).length;
       const second = await startCli(['sync', 'peer', '--data', dataDir, '--json']).done;
       assert.equal(second.code, 0, second.stderr);
       const run = JSON.parse(second.stdout) as { status: string; counts: Record<string, number> };
-      assert.equal(run.counts.pull_created, RECORDS - committed, 'only what was not committed is created');
+      assert.equal(run.counts.pull_created, total - committed, 'only what was not committed is created');
       assert.equal(run.counts.pull_updated, 0);
-      assert.equal(proxy.requests.filter(isPull)[pullsBefore]!.query.get('since_seq'), held.query.get('since_seq'), 'it asks again for the page that was in flight');
+      assert.equal(proxy.requests.filter(isPull)[pullsBefore]!.query.get('since_seq'), String(checkpoint!.value.seq), 'it asks from the last committed page');
 
       const store = await openSqliteStore({ file: path.join(dataDir, 'sluice.db') });
       try {
-        assert.equal(await store.countRecords({ resource: 'org_office' }), RECORDS);
+        assert.equal(await store.countRecords({ resource: 'org_office' }), total);
         const runs = await store.listRuns();
         assert.deepEqual(runs.map((r) => r.status), ['success', 'interrupted']);
         const log = await store.listLog({ limit: 50 });

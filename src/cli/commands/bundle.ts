@@ -4,8 +4,10 @@
  *   partner add CARD [--name N] [--fingerprint F]  trust a partner's card (no network needed)
  *   export --repo R | --resource T… [--msince S] [--filter F…] [--to R] | --all   --out FILE
  *   import FILE [--ack-out FILE]              verify, apply, and optionally write the acknowledgement
+ *   folder add NAME DIR [--pattern G] [--send-to P] [--no-acknowledge] [--settle S] | folder list
  */
 import { readFile, rename, writeFile } from 'node:fs/promises';
+import path from 'node:path';
 import type { Command } from 'commander';
 import { keyFingerprint } from '../../bundles/container.js';
 import { exportBackup } from '../../bundles/backup.js';
@@ -14,6 +16,8 @@ import { importBundle, type BundleImportReport } from '../../bundles/import-bund
 import { addPartner, identityCard, parseIdentityCard } from '../../bundles/partners.js';
 import { ensureSigningKey } from '../../bundles/signing-key.js';
 import { SluiceError } from '../../errors.js';
+import { addDropFolder, DEFAULT_SETTLE_SECONDS, dropFolderSettings, isDropFolder } from '../../transports/drop-folder-settings.js';
+import { DEFAULT_FILE_PATTERN } from '../../transports/file-pattern.js';
 import { ensureIdentity } from '../../gateway-identity.js';
 import { systemClock } from '../../s3xml/timestamps.js';
 import type { SluiceConfig } from '../../config.js';
@@ -104,6 +108,43 @@ export function registerBundleCommand(program: Command): void {
         ...(options.fingerprint ? { expectFingerprint: options.fingerprint } : {}),
       });
       process.stdout.write(`Partner ${record.name} (${record.uuid}) trusted with key ${keyFingerprint(card.public_key)}\n`);
+    });
+  });
+
+  const folder = bundle.command('folder').description('drop folders: a directory (USB stick, share) bundles and S3XML files are carried through');
+  addDataOptions(
+    folder
+      .command('add')
+      .description('register a drop folder; run it with sluice sync NAME or on a schedule (sluice repo schedule NAME)')
+      .argument('<name>', 'repository name of the folder')
+      .argument('<dir>', 'the folder (a stick\'s mount point, a shared directory)')
+      .option('--pattern <globs>', `files to import, comma-separated * and ? patterns (default ${DEFAULT_FILE_PATTERN})`)
+      .option('--send-to <partner>', 'write the bundle for this partner into the folder on every run')
+      .option('--no-acknowledge', 'do not write acknowledgements of imported bundles into the folder')
+      .option('--settle <seconds>', `wait until a file is this many seconds old (still being copied?) (default ${DEFAULT_SETTLE_SECONDS})`),
+  ).action(async (name: string, dir: string, options: DataOptions & { pattern?: string; sendTo?: string; acknowledge: boolean; settle?: string }) => {
+    await withStore(dataOptions(options), async (store) => {
+      const settle = options.settle === undefined ? undefined : Number(options.settle);
+      const record = await addDropFolder(store, systemClock, {
+        name,
+        path: path.resolve(dir),
+        ...(options.pattern ? { pattern: options.pattern } : {}),
+        ...(options.sendTo ? { send_to: options.sendTo } : {}),
+        ...(options.acknowledge === false ? { acknowledge: false } : {}),
+        ...(settle === undefined ? {} : { settle_seconds: settle }),
+      });
+      const settings = dropFolderSettings(record);
+      process.stdout.write(`Drop folder ${record.name} (${record.uuid}) at ${settings.path}, files ${settings.pattern}${settings.send_to ? `, bundles for ${options.sendTo}` : ''}\n`);
+      process.stdout.write(`Run it with: sluice sync ${record.name}; on a schedule: sluice repo schedule ${record.name} --every 600\n`);
+    });
+  });
+  addDataOptions(folder.command('list').description('list drop folders')).action(async (options: DataOptions) => {
+    await withStore(dataOptions(options), async (store) => {
+      for (const record of (await store.listRepositories()).filter(isDropFolder)) {
+        const settings = dropFolderSettings(record);
+        const partner = settings.send_to ? await store.getRepository(settings.send_to) : undefined;
+        process.stdout.write(`${record.name}\t${settings.path}\t${settings.pattern}\t${partner ? `to ${partner.name}` : 'import only'}\n`);
+      }
     });
   });
 

@@ -142,7 +142,7 @@ export function registerTransformCommand(program: Command): void {
     .option('--batch <records>', 'with --chunked: records per batch')
     .option('--json-input', 'pass the input as the $json parameter and start at xsl:initial-template')
     .option('-o, --output <file>', 'write the result to this file instead of stdout')
-    .option('--workers <n>', 'worker threads (default: one per core)')
+    .option('--workers <n>', 'worker threads (default: one per core; with --chunked, as many as fit in 256 MB)')
     .option('--timeout <ms>', 'time limit per transform (per batch with --chunked)')
     .option('--data <dir>', 'data directory (the compiled-stylesheet cache lives there)')
     .action(async (input: string, options: TransformCommandOptions) => {
@@ -154,7 +154,7 @@ export function registerTransformCommand(program: Command): void {
         engine = createTransformEngine({
           stylesheetsDir: config.stylesheetsDir,
           cacheDir: path.join(config.dataDir, 'cache', 'xslt'),
-          ...(workers ? { workers } : {}),
+          ...(workers ? { workers, batchWorkers: workers } : {}),
           ...(timeoutMs ? { timeoutMs } : {}),
         });
         await run(input, options, engine);

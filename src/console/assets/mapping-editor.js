@@ -295,6 +295,7 @@
         `${payload.at.replace('T', ' ')} · ${payload.direction} · ${payload.resource || payload.mode}${payload.truncated ? ' (cut)' : ''}`));
     }
     const input = el('textarea', { id: 'preview-sample', rows: 5, spellcheck: 'false', placeholder: 'or paste an S3XML document' });
+    const note = el('p', { class: 'muted small', hidden: true });
     if (state.preview) input.value = state.preview.input;
     select.addEventListener('change', async () => {
       if (!select.value) return;
@@ -303,6 +304,8 @@
         const { data: payload } = await api('GET', `/api/captures/${encodeURIComponent(run)}/${index}`);
         input.value = payload.body;
         state.direction = payload.direction;
+        note.hidden = payload.wholeRecords === undefined;
+        note.textContent = payload.wholeRecords === undefined ? '' : `Cut at the capture limit: the first ${payload.wholeRecords} whole records.`;
       } catch (error) {
         say('error', errorText(error));
       }
@@ -321,7 +324,7 @@
         button.disabled = false;
       }
     } }, 'Preview before/after');
-    panel.append(el('div', { class: 'buttons' }, select, button), input, result);
+    panel.append(el('div', { class: 'buttons' }, select, button), note, input, result);
     return panel;
   }
 

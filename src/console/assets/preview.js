@@ -90,6 +90,7 @@
     try {
       const { data: payload } = await api('GET', `/api/captures/${encodeURIComponent(run)}/${index}`);
       input.value = payload.body;
+      noteCut(payload);
       form.elements.direction.value = payload.direction === 'inbound' ? 'import' : 'export';
       fillFormats();
     } catch (error) {
@@ -97,6 +98,14 @@
     }
   }
   captureSelect.addEventListener('change', () => pickCapture(captureSelect.value));
+
+  function noteCut(payload) {
+    const note = $('input-note');
+    note.hidden = !payload.truncated;
+    note.textContent = payload.wholeRecords !== undefined
+      ? `This capture was cut at the capture limit; its first ${payload.wholeRecords} whole record${payload.wholeRecords === 1 ? '' : 's'} are shown.`
+      : 'This capture was cut at the capture limit.';
+  }
 
   $('load-records').addEventListener('click', async () => {
     const resource = resourceSelect.value;

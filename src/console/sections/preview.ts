@@ -86,6 +86,7 @@ export function registerPreview(router: Router, env: ConsoleEnv, workspace: Mapp
       <span class="records-pick"><select id="input-resource"><option value="">Records of this gateway…</option></select>
       <button type="button" id="load-records">Load</button></span>
     </div>
+    <p id="input-note" class="muted small" hidden></p>
     <textarea id="preview-input" name="input" rows="12" spellcheck="false" placeholder="Paste the input document here"></textarea>
   </fieldset>
   <details><summary>Stylesheet parameters</summary>

@@ -1,5 +1,5 @@
 import { SluiceError } from '../../errors.js';
-import { splitS3XML, type SplitItem } from './s3xml-splitter.js';
+import { splitS3XML, tagEnd, type SplitItem } from './s3xml-splitter.js';
 
 /**
  * Groups the top-level resources of an S3XML document into batch documents for record-local
@@ -25,9 +25,9 @@ export interface BatchOptions {
 
 export interface BatchDocument {
   index: number;
-  text: string;
+  /** The batch document, UTF-8. Kept as bytes: the worker decodes it, not the main thread. */
+  bytes: Buffer;
   records: number;
-  bytes: number;
   /** Offset in the input of the batch's first record, for error messages. */
   offset: number;
 }
@@ -40,8 +40,6 @@ export interface DocumentFrame {
 
 export type SourceOpener = () => AsyncIterable<Uint8Array>;
 
-const decoder = new TextDecoder('utf-8');
-
 function contextKey(name: string, uuid: string): string {
   return `${name}\u0000${uuid}`;
 }
@@ -50,17 +48,24 @@ function decodeAttribute(raw: string): string {
   return raw.replace(/&quot;/g, '"').replace(/&apos;/g, "'").replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&amp;/g, '&');
 }
 
-/** The (table, uuid) pairs a batch's `<reference>` elements point to; uuid may be a JSON list. */
-export function referencedKeys(text: string, names: Set<string>): string[] {
+function attribute(tag: string, name: string): string | undefined {
+  const match = new RegExp(`\\s${name}\\s*=\\s*(?:"([^"]*)"|'([^']*)')`).exec(tag);
+  return match?.[1] ?? match?.[2];
+}
+
+/**
+ * The (table, uuid) pairs a batch's `<reference>` elements point to; uuid may be a JSON list.
+ * Works on the bytes: only the reference tags themselves are decoded.
+ */
+export function referencedKeys(bytes: Buffer, names: Set<string>): string[] {
   const keys: string[] = [];
-  const pattern = /<reference\b[^>]*>/g;
-  for (let match = pattern.exec(text); match; match = pattern.exec(text)) {
-    const tag = match[0];
-    const resource = /\sresource\s*=\s*(?:"([^"]*)"|'([^']*)')/.exec(tag);
-    const table = resource?.[1] ?? resource?.[2];
+  for (let at = bytes.indexOf('<reference', 0, 'latin1'); at >= 0; at = bytes.indexOf('<reference', at + 10, 'latin1')) {
+    const end = tagEnd(bytes, at);
+    if (end < 0) break;
+    const tag = bytes.toString('utf8', at, end + 1);
+    const table = attribute(tag, 'resource');
     if (!table || !names.has(table)) continue;
-    const uuidMatch = /\suuid\s*=\s*(?:"([^"]*)"|'([^']*)')/.exec(tag);
-    const raw = uuidMatch?.[1] ?? uuidMatch?.[2];
+    const raw = attribute(tag, 'uuid');
     if (raw === undefined) continue;
     const value = decodeAttribute(raw);
     if (value.startsWith('[')) {
@@ -106,31 +111,37 @@ export async function* batchDocuments(
   context: Map<string, Buffer>,
 ): AsyncGenerator<{ frame: DocumentFrame } | { batch: BatchDocument }> {
   const contextNames = new Set(options.contextResources);
-  let frame: DocumentFrame | undefined;
   let pending: SplitItem[] = [];
   let pendingBytes = 0;
   let index = 0;
 
+  let head = Buffer.alloc(0);
+  let foot = Buffer.alloc(0);
+
   const build = (items: SplitItem[], tail: Buffer | undefined): BatchDocument => {
-    const records = items.map((item) => decoder.decode(item.bytes)).join('');
-    let extra = '';
+    const parts: Buffer[] = [head, ...items.map((item) => item.bytes)];
     if (context.size > 0) {
       const seen = new Set<string>();
-      for (const key of referencedKeys(records, contextNames)) {
-        if (seen.has(key)) continue;
-        seen.add(key);
-        const bytes = context.get(key);
-        if (bytes) extra += decoder.decode(bytes);
+      for (const item of items) {
+        for (const key of referencedKeys(item.bytes, contextNames)) {
+          if (seen.has(key)) continue;
+          seen.add(key);
+          const bytes = context.get(key);
+          if (bytes) parts.push(bytes);
+        }
       }
     }
-    const text = `${frame!.prolog}${frame!.rootStartTag}${records}${extra}${tail ? decoder.decode(tail) : ''}${frame!.rootEndTag}`;
-    return { index: index++, text, records: items.length, bytes: Buffer.byteLength(text), offset: items[0]?.offset ?? 0 };
+    if (tail) parts.push(tail);
+    parts.push(foot);
+    return { index: index++, bytes: Buffer.concat(parts), records: items.length, offset: items[0]?.offset ?? 0 };
   };
 
   for await (const event of splitS3XML(open())) {
     if (event.kind === 'root') {
       checkEncoding(event.prolog);
-      frame = { prolog: event.prolog, rootStartTag: event.startTag, rootEndTag: `</${event.name}>` };
+      const frame: DocumentFrame = { prolog: event.prolog, rootStartTag: event.startTag, rootEndTag: `</${event.name}>` };
+      head = Buffer.from(`${frame.prolog}${frame.rootStartTag}`, 'utf8');
+      foot = Buffer.from(frame.rootEndTag, 'utf8');
       yield { frame };
       continue;
     }

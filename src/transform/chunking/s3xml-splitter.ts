@@ -57,7 +57,7 @@ function tagName(tag: string): string {
 }
 
 /** Finds the `>` that ends the tag starting at `from`, skipping quoted attribute values. */
-function tagEnd(buffer: Buffer, from: number): number {
+export function tagEnd(buffer: Buffer, from: number): number {
   let cursor = from + 1;
   for (;;) {
     const gt = buffer.indexOf(GT, cursor);

@@ -11,6 +11,11 @@ export interface TransformJob {
   sefText?: string;
   /** The XML source; absent when the stylesheet starts from `xsl:initial-template`. */
   sourceText?: string;
+  /**
+   * The XML source as UTF-8 bytes (chunked batches): decoded in the worker, which keeps the
+   * main thread's heap small while it cuts batches.
+   */
+  sourceBytes?: Uint8Array;
   params: Record<string, string>;
   /** Folder URI against which `xsl:result-document` hrefs resolve (nothing is ever written). */
   baseOutputUri: string;

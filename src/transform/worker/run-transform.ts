@@ -42,6 +42,7 @@ function saxonJs(): SaxonApi {
   return saxon;
 }
 
+const utf8 = new TextDecoder('utf-8');
 const MAX_STYLESHEETS = 32;
 const stylesheets = new Map<string, unknown>();
 
@@ -90,7 +91,8 @@ function failureFrom(job: TransformJob, error: unknown, messages: string[]): Job
   const line = Number(xerror?.xsltLineNr ?? Number.NaN);
   if (Number.isFinite(line)) failure.line = line;
   if (xerror?.xsltModule) failure.module = xerror.xsltModule;
-  if (code === 'FODC0002' && xerror?.xsltLineNr == null && job.sourceText !== undefined && !/^Cannot read/.test(message)) {
+  const hasSource = job.sourceText !== undefined || job.sourceBytes !== undefined;
+  if (code === 'FODC0002' && xerror?.xsltLineNr == null && hasSource && !/^Cannot read/.test(message)) {
     // The principal source failed to parse: SaxonJS counts lines from 0.
     const position = /at line (\d+) column (\d+)/.exec(message);
     failure.kind = 'input';
@@ -123,6 +125,7 @@ export function runTransform(job: TransformJob): JobOutcome {
     deliverResultDocument: () => ({ destination: 'serialized' }),
   };
   if (job.sourceText !== undefined) options['sourceText'] = job.sourceText;
+  else if (job.sourceBytes !== undefined) options['sourceText'] = utf8.decode(job.sourceBytes);
   else options['initialTemplate'] = 'Q{http://www.w3.org/1999/XSL/Transform}initial-template';
   try {
     const result = saxonJs().transform(options, 'sync');

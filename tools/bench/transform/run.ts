@@ -153,7 +153,7 @@ async function writeBatchFiles(input: string, dir: string, records: number): Pro
   for await (const event of batchDocuments(open, { records, bytes: 64 * 1024 * 1024, contextResources: ['gis_location'] }, context)) {
     if (!('batch' in event)) continue;
     const file = path.join(dir, `batch-${String(event.batch.index).padStart(5, '0')}.xml`);
-    await writeFile(file, event.batch.text);
+    await writeFile(file, event.batch.bytes);
     files.push(file);
   }
   return files;
@@ -179,9 +179,9 @@ async function profile(input: string, cache: string, batchRecords: number): Prom
   let records = 0;
   for await (const event of batchDocuments(open, { records: batchRecords, bytes: 2 * 1024 * 1024, contextResources: ['gis_location'] }, context)) {
     if (!('batch' in event)) continue;
-    bytes += event.batch.bytes;
+    bytes += event.batch.bytes.length;
     records += event.batch.records;
-    if (batches.length < 10) batches.push(event.batch.text);
+    if (batches.length < 10) batches.push(event.batch.bytes.toString('utf8'));
   }
   const splitMs = cpu() - mark;
   const sampleRecords = Math.min(records, batches.length * batchRecords);

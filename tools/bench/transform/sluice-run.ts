@@ -33,6 +33,7 @@ const engine = createTransformEngine({
   stylesheetsDir: path.dirname(stylesheet),
   cacheDir: values.cache ?? path.join(path.dirname(values.output!), 'cache'),
   workers: Number(values.workers),
+  batchWorkers: Number(values.workers),
   batchRecords: Number(values.batch),
   timeoutMs: 3_600_000,
   ...(values['max-input'] ? { maxInputBytes: Number(values['max-input']) } : {}),
