@@ -112,6 +112,7 @@ export async function startGateway(
           identity,
           version,
           sync: syncRuntime.sync,
+          sources: syncRuntime.sources,
           engine,
           stylesheetsDir: config.stylesheetsDir,
           mappingsDir: config.mappingsDir,

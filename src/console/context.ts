@@ -19,6 +19,7 @@ import type { Clock } from '../s3xml/timestamps.js';
 import type { Store, UserRecord } from '../store/store.js';
 import type { SyncModule } from '../sync/sync-module.js';
 import type { TransformEngine } from '../transform/engine.js';
+import type { UshahidiSources } from '../ushahidi/sources.js';
 import type { AssetServer } from './assets.js';
 import { html, type Html } from './html.js';
 import { bareShell, mayOpen, shell, type Flash, type PageContext, type ShellOptions } from './layout.js';
@@ -41,6 +42,8 @@ export interface ConsoleDeps {
   identity: GatewayIdentity;
   version: string;
   sync: SyncModule;
+  /** Ushahidi deployments registered like repositories (adding and removing them). */
+  sources?: Pick<UshahidiSources, 'add' | 'list' | 'remove'>;
   engine: TransformEngine;
   stylesheetsDir: string;
   mappingsDir: string;

@@ -105,6 +105,7 @@ export function tallyUshahidiCategories(json: string, tally: ValueTally): void {
   try {
     document = JSON.parse(json);
   } catch {
+    tallyCutCategories(json, tally);
     return;
   }
   const walk = (node: unknown, depth: number): void => {
@@ -126,4 +127,21 @@ export function tallyUshahidiCategories(json: string, tally: ValueTally): void {
     }
   };
   walk(document, 0);
+}
+
+const JSON_STRING = '"((?:[^"\\\\]|\\\\.)*)"';
+const V5_TAG = new RegExp(`"tag"\\s*:\\s*${JSON_STRING}`, 'g');
+const V2_CATEGORY = new RegExp(`"category"\\s*:\\s*\\{[^{}]*?"title"\\s*:\\s*${JSON_STRING}`, 'g');
+
+/** A document cut at the capture cap is not JSON any more: its category names are found by pattern. */
+function tallyCutCategories(text: string, tally: ValueTally): void {
+  for (const pattern of [V5_TAG, V2_CATEGORY]) {
+    for (const match of text.matchAll(pattern)) {
+      try {
+        tally.add(JSON.parse(`"${match[1]!}"`) as string);
+      } catch {
+        // A string cut in the middle of an escape.
+      }
+    }
+  }
 }

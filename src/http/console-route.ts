@@ -20,6 +20,7 @@ import { registerRepositories } from '../console/sections/repositories.js';
 import { registerRuns } from '../console/sections/runs.js';
 import { registerSettings } from '../console/sections/settings.js';
 import { registerSignIn, sessionLayer } from '../console/sections/sign-in.js';
+import { registerSources } from '../console/sections/sources.js';
 import { registerSyncLog } from '../console/sections/sync-log.js';
 import { registerUsers } from '../console/sections/users.js';
 import { UnmappedReports } from '../console/unmapped-report.js';
@@ -60,6 +61,7 @@ export function consoleRouter(deps: ConsoleDeps): Router {
   registerSignIn(router, env);
   registerDashboard(router, env);
   registerRepositories(router, env);
+  registerSources(router, env);
   registerSyncLog(router, env);
   registerRuns(router, env);
   registerConflicts(router, env);

@@ -20,7 +20,7 @@ import { TaskRegistry } from './task-registry.js';
 import type { PeerTransport } from './transport.js';
 
 export const DEFAULT_TIMEOUT_MS = 30_000;
-export const DEFAULT_PAGE_SIZE = 500;
+export const DEFAULT_PAGE_SIZE = 1000;
 export const DEFAULT_LEASE_TTL_MS = 60_000;
 export const DEFAULT_KEEP_CAPTURES = 50;
 const PROXY_SETTING = 'sync.proxy';

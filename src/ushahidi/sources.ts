@@ -737,8 +737,17 @@ export function createUshahidiSources(deps: UshahidiSourcesDeps): UshahidiSource
 
     async close() {
       clients.clear();
-      await engine?.close();
+      const closing = engine;
       engine = undefined;
+      if (!closing) return;
+      // The engine waits for its sandbox process to exit, and an idle sandbox is unreferenced: hold
+      // the event loop open meanwhile, or a CLI process ends with that wait unsettled (exit 13).
+      const hold = setInterval(() => undefined, 1_000);
+      try {
+        await closing.close();
+      } finally {
+        clearInterval(hold);
+      }
     },
   };
   return sources;

@@ -58,6 +58,17 @@ describe('values seen in captured documents', () => {
       { value: 'Shelter', count: 1 },
     ]);
   });
+
+  it('still finds the category tags of a JSON document cut at the capture cap', () => {
+    const tally = new ValueTally();
+    const cut = '{"results":[{"id":1,"categories":[{"id":3,"tag":"Eau \\"potable\\"","type":"category"}]},{"id":2,"categories":[{"id":4,"tag":"Sh';
+    tallyUshahidiCategories(cut, tally);
+    tallyUshahidiCategories('{"payload":{"incidents":[{"categories":[{"category":{"id":7,"title":"Roads blocked"}}]},{"categ', tally);
+    assert.deepEqual(tally.list(), [
+      { value: 'Eau "potable"', count: 1 },
+      { value: 'Roads blocked', count: 1 },
+    ]);
+  });
 });
 
 describe('cut captured documents', () => {

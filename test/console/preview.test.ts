@@ -57,6 +57,29 @@ describe('the transform preview in the browser', () => {
     watched.assertClean();
   });
 
+  it('runs an uploaded stylesheet in the sandbox and shows its messages', async () => {
+    const watched = await browser.newPage();
+    const { page } = watched;
+    await signIn(page, gateway.url, ACCOUNTS.analyst.user, ACCOUNTS.analyst.password, '/console/preview');
+    const stylesheet = `<xsl:stylesheet version="3.0" xmlns:xsl="http://www.w3.org/1999/XSL/Transform">
+  <xsl:output method="xml" indent="no"/>
+  <xsl:template match="/">
+    <xsl:message>counted <xsl:value-of select="count(//resource)"/> resources</xsl:message>
+    <names><xsl:for-each select="//data[@field='headline']"><name><xsl:value-of select="."/></name></xsl:for-each></names>
+  </xsl:template>
+</xsl:stylesheet>`;
+    await page.setInputFiles('#stylesheet-file', { name: 'headlines.xsl', mimeType: 'application/xml', buffer: Buffer.from(stylesheet) });
+    await page.waitForFunction(() => (document.querySelector('#stylesheet-name')?.textContent ?? '').includes('headlines.xsl'));
+    assert.equal(await page.isChecked('input[name="source"][value="upload"]'), true);
+    await page.fill('#preview-input', input);
+    await page.click('#run-preview');
+    await page.waitForSelector('#preview-verdict', { timeout: 60_000 });
+    assert.equal(await page.textContent('#preview-verdict'), 'transformed');
+    assert.match((await page.textContent('#preview-output')) ?? '', /<name>River flooding expected<\/name>/);
+    assert.match((await page.textContent('#preview-messages')) ?? '', /counted \d+ resources/);
+    watched.assertClean();
+  });
+
   it('shows what changed between two runs', async () => {
     const watched = await browser.newPage();
     const { page } = watched;

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { ADMIN } from '../support/gateway.js';
-import { launchConsoleBrowser, signIn, type ConsoleBrowser } from './support/browser.js';
+import { launchConsoleBrowser, signIn, syncNowAndWait, type ConsoleBrowser } from './support/browser.js';
 import { ACCOUNTS, startConsoleGateway, type ConsoleGateway } from './support/console-gateway.js';
 
 describe('repositories and Sync Now in the browser', () => {
@@ -59,8 +59,7 @@ describe('repositories and Sync Now in the browser', () => {
     await page.click('nav >> text=Dashboard');
     const row = page.locator('tbody tr', { hasText: 'Pokhara gateway' });
     assert.match((await row.textContent()) ?? '', /never run/);
-    await Promise.all([page.waitForURL('**/console/runs/*', { timeout: 60_000 }), row.locator('button', { hasText: 'Sync Now' }).click()]);
-    assert.match((await page.textContent('.flash-ok')) ?? '', /Sync finished: success/);
+    assert.equal(await syncNowAndWait(page, row.locator('button', { hasText: 'Sync Now' })), 'success');
     assert.equal(await here.store.countRecords({ resource: 'org_organisation' }), peerOrganisations);
     assert.ok((await page.locator('details.capture').count()) >= 1, 'the exchanges were captured');
     const runId = decodeURIComponent(new URL(page.url()).pathname.split('/').pop()!);

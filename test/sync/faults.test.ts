@@ -132,11 +132,11 @@ describe('sync faults on real sockets', { timeout: 180_000 }, () => {
       await setup.sync.tasks.add('peer', 'org_office', { mode: 'pull' });
       await setup.stop();
 
-      // 1500 records, pulled by the CLI in pages of 500 (the next page is asked for while one is
+      // 3000 records, pulled by the CLI in pages of 1000 (the next page is asked for while one is
       // imported): the third request is held until the process is killed, so at least the first
       // page has been committed and the second may be half-way.
-      await importXml(peer, 'org_office', officesXml('p', RECORDS, RECORDS + 500, '2024-01-02T00:00:00'));
-      const total = RECORDS + 500;
+      await importXml(peer, 'org_office', officesXml('p', RECORDS, 3 * RECORDS, '2024-01-02T00:00:00'));
+      const total = 3 * RECORDS;
       proxy.plan(nthPull(proxy, 3), { kind: 'hold' });
       const first = startCli(['sync', 'peer', '--data', dataDir]);
       const held = await Promise.race([
@@ -152,7 +152,7 @@ describe('sync faults on real sockets', { timeout: 180_000 }, () => {
 
       const before = await openSqliteStore({ file: path.join(dataDir, 'sluice.db') });
       const committed = await before.countRecords({ resource: 'org_office' });
-      assert.equal(committed % 500, 0, 'whole pages or nothing');
+      assert.equal(committed % 1000, 0, 'whole pages or nothing');
       assert.ok(committed > 0 && committed < total, `${committed} records committed before the kill`);
       const [task] = await before.listTasks();
       const checkpoint = await before.getCheckpoint(checkpointId(task!, 'pull', 'sluice'));

@@ -11,8 +11,8 @@
  * Targets: ≥ 10k records/s; ≤ 150 ms for 100 changed records, flat from 100k to 1M.
  */
 import { spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { cpus, loadavg, tmpdir } from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
@@ -27,7 +27,7 @@ const { values: args } = parseArgs({
     records: { type: 'string', default: '100000' },
     big: { type: 'string', default: '1000000' },
     changed: { type: 'string', default: '100' },
-    page: { type: 'string', default: '500' },
+    page: { type: 'string', default: '1000' },
     dir: { type: 'string', default: tmpdir() },
   },
 });
@@ -73,7 +73,22 @@ async function seed(store: Store, from: number, to: number): Promise<void> {
   }
 }
 
-async function startPeer(dataDir: string): Promise<{ url: string; stop(): Promise<void> }> {
+/** CPU seconds a process has used (Linux /proc; undefined elsewhere). */
+function cpuSecondsOf(pid: number): number | undefined {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / 100;
+  } catch {
+    return undefined;
+  }
+}
+
+function ownCpuSeconds(): number {
+  const usage = process.cpuUsage();
+  return (usage.user + usage.system) / 1e6;
+}
+
+async function startPeer(dataDir: string): Promise<{ url: string; pid: number; stop(): Promise<void> }> {
   const child = spawn(process.execPath, ['--import', 'tsx', path.join(repoRoot, 'src/cli/bin.ts'), 'start', '--data', dataDir, '--host', '127.0.0.1', '--port', '0', '--no-worker', '--name', 'bench peer'], {
     cwd: repoRoot,
     env: { ...process.env, SLUICE_ADMIN_USER: ADMIN.user, SLUICE_ADMIN_PASSWORD: ADMIN.password, SLUICE_LOG_LEVEL: 'info', SLUICE_DOMAIN: 'peer.bench' },
@@ -90,6 +105,7 @@ async function startPeer(dataDir: string): Promise<{ url: string; stop(): Promis
   });
   return {
     url,
+    pid: child.pid!,
     async stop() {
       const exited = new Promise((resolve) => child.once('exit', resolve));
       child.kill('SIGTERM');
@@ -142,12 +158,20 @@ async function main(): Promise<void> {
 
       const full = async (label: string, expected: number) => {
         const started = performance.now();
+        const cpuBefore = ownCpuSeconds();
+        const peerBefore = cpuSecondsOf(peer.pid);
         const { run } = await puller.sync.syncNow('peer');
         const seconds = (performance.now() - started) / 1000;
+        const cpu = ownCpuSeconds() - cpuBefore;
+        const peerAfter = cpuSecondsOf(peer.pid);
+        const peerCpu = peerBefore === undefined || peerAfter === undefined ? undefined : peerAfter - peerBefore;
         if (run.status !== 'success') throw new Error(`${label}: ${run.status} ${run.message}`);
         const records = run.counts.pull_records ?? 0;
         console.log(
           `${label}: ${records} records (${run.counts.pull_created} created) in ${seconds.toFixed(1)} s = ${Math.round(records / seconds)} records/s, ${(run.bytes_in / 1048576).toFixed(0)} MiB in ${run.counts.pull_pages} pages; peak RSS ${(process.memoryUsage().rss / 1048576).toFixed(0)} MB`,
+        );
+        console.log(
+          `  CPU: puller ${cpu.toFixed(1)} s (${Math.round(records / cpu)} records per CPU-second)${peerCpu === undefined ? '' : `, peer ${peerCpu.toFixed(1)} s (${Math.round(records / peerCpu)} per CPU-second)`}; load average ${loadavg()[0]!.toFixed(1)} on ${cpus().length} cores`,
         );
         if (run.counts.pull_created! < expected) throw new Error(`${label}: expected ${expected} created`);
         return records / seconds;

@@ -17,6 +17,7 @@ import { html, type Html } from '../html.js';
 import { linkMapping, mappingInstanceOf } from '../instance-links.js';
 import { csrfField, type PageContext } from '../layout.js';
 import { describeSchedule } from '../schedule-view.js';
+import { isSourceRecord, sourcePage } from './sources.js';
 
 const INTEGRATOR = ['integrator'] as const;
 
@@ -105,6 +106,7 @@ export function registerRepositories(router: Router, env: ConsoleEnv): void {
       const now = env.clock.now();
       const repositories = await env.sync.repositories.list();
       const jobs = new Map((await env.store.listJobs({ kind: 'sync' })).map((job) => [job.target, job] as const));
+      const kinds = new Map((await env.store.listRepositories()).filter(isSourceRecord).map((record) => [record.uuid, record.apitype] as const));
       const rows: Html[] = [];
       for (const repository of repositories) {
         const tasks = await env.store.listTasks({ repository: repository.uuid });
@@ -112,15 +114,15 @@ export function registerRepositories(router: Router, env: ConsoleEnv): void {
         rows.push(html`<tr>
   <td><a href="${repositoryPath(repository.uuid)}">${repository.name}</a></td>
   <td class="mono small">${repository.url ?? '—'}</td>
-  <td>${repository.software}${repository.registered_by_peer && !repository.url ? html` <span class="muted small">(registered itself)</span>` : ''}</td>
+  <td>${kinds.get(repository.uuid) ?? repository.software}${repository.registered_by_peer && !repository.url ? html` <span class="muted small">(registered itself)</span>` : ''}</td>
   <td>${tasks.map((task) => task.resource).join(', ') || html`<span class="muted">none</span>`}</td>
   <td>${describeSchedule(jobs.get(repository.uuid))}</td>
   <td>${lastRun ? html`${badge(lastRun.status)} ${time(lastRun.started_at, now)}` : badge('never', 'never run')}</td>
 </tr>`);
       }
       render(req, res, ctx, {
-        title: 'Repositories',
-        body: html`<p><a class="button primary" href="/console/repositories/new">Add a repository</a></p>
+        title: 'Repositories and sources',
+        body: html`<p class="buttons"><a class="button primary" href="/console/repositories/new">Add a repository</a>${env.sources ? html` <a class="button" href="/console/sources/new">Add an Ushahidi source</a>` : ''}</p>
 ${table(['Name', 'URL', 'Kind', 'Tasks', 'Schedule', 'Last run'], rows, { empty: 'No repositories yet.' })}`,
       });
     }),
@@ -230,6 +232,11 @@ ${table(['Name', 'URL', 'Kind', 'Tasks', 'Schedule', 'Last run'], rows, { empty:
     '/console/repositories/:uuid',
     page(env, [...INTEGRATOR], async (req, res, ctx) => {
       const record = await env.sync.repositories.resolve(String(req.params.uuid));
+      if (isSourceRecord(record)) {
+        const instances = await listMappingInstances(env.mappingsDir).catch(() => [] as string[]);
+        render(req, res, ctx, { title: record.name, body: await sourcePage(env, ctx, record, instances) });
+        return;
+      }
       const repository: RepositoryView = (await env.sync.repositories.list()).find((view) => view.uuid === record.uuid)!;
       const tasks = await env.store.listTasks({ repository: record.uuid });
       const job = await env.sync.tasks.getSchedule(record.uuid);

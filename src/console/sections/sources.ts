@@ -5,6 +5,7 @@
  */
 import type { Router } from 'express';
 import { SluiceError } from '../../errors.js';
+import { listMappingInstances } from '../../formats/mapping-files.js';
 import type { RepositoryRecord } from '../../store/store.js';
 import { badge, definitionList, options, postButton, table, time } from '../components.js';
 import { action, field, page, render, requiredField, type ConsoleEnv } from '../context.js';
@@ -76,7 +77,7 @@ export function registerSources(router: Router, env: ConsoleEnv): void {
     '/console/sources/new',
     page(env, [...INTEGRATOR], async (req, res, ctx) => {
       sources(env);
-      const instances = (await env.store.listRepositories()).length >= 0 ? await listInstances(env) : [];
+      const instances = await listMappingInstances(env.mappingsDir).catch(() => [] as string[]);
       render(req, res, ctx, {
         title: 'Add an Ushahidi source',
         body: html`<form method="post" action="/console/sources" class="card">${csrfField(ctx)}
@@ -141,9 +142,4 @@ export function registerSources(router: Router, env: ConsoleEnv): void {
       return { to: '/console/repositories', flash: { kind: 'ok', message: 'Source removed with its schedules.' } };
     }),
   );
-}
-
-async function listInstances(env: ConsoleEnv): Promise<string[]> {
-  const { listMappingInstances } = await import('../../formats/mapping-files.js');
-  return listMappingInstances(env.mappingsDir).catch(() => []);
 }

@@ -4,7 +4,7 @@
  * document).
  */
 import type { Request } from 'express';
-import { repositoryView } from '../../sync/repository-registry.js';
+import { repositoryView, type RepositoryPatch } from '../../sync/repository-registry.js';
 import type { SyncModule } from '../../sync/sync-module.js';
 import { runSummary } from './sync-api.js';
 import type { ApiRegistry, JsonSchema } from './schema-registry.js';
@@ -153,7 +153,7 @@ export function registerRepositoryRoutes(api: ApiRegistry, sync: SyncModule): vo
   });
 
   api.route({ method: 'patch', path: '/api/repositories/:uuid', summary: 'Change a repository', roles: ['integrator'], tag: TAG, body: repositoryPatch, response: repositorySchema }, async (req, res) => {
-    res.json(await sync.repositories.update(param(req, 'uuid'), req.body as Record<string, never>));
+    res.json(await sync.repositories.update(param(req, 'uuid'), req.body as RepositoryPatch));
   });
 
   api.route({ method: 'delete', path: '/api/repositories/:uuid', summary: 'Remove a repository with its tasks and schedule', roles: ['integrator'], tag: TAG }, async (req, res) => {

@@ -86,7 +86,12 @@ export async function collectContext(open: SourceOpener, names: string[]): Promi
   for await (const event of splitS3XML(open())) {
     if (event.kind !== 'item') continue;
     const { item } = event;
-    if (item.name && item.uuid && wanted.has(item.name)) context.set(contextKey(item.name, item.uuid), item.bytes);
+    if (item.name && item.uuid && wanted.has(item.name)) {
+      // A copy of its own: small buffers share 8 KB slabs, and keeping one would keep its neighbours.
+      const copy = Buffer.allocUnsafeSlow(item.bytes.length);
+      item.bytes.copy(copy);
+      context.set(contextKey(item.name, item.uuid), copy);
+    }
   }
   return context;
 }

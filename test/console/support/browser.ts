@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { chromium, type BrowserContext, type Page, type Response } from 'playwright-core';
+import { chromium, type BrowserContext, type Locator, type Page, type Response } from 'playwright-core';
 
 export const CHROMIUM = '/usr/bin/chromium';
 export const CHROMIUM_ARGS = [
@@ -114,4 +114,23 @@ export async function assertNoSidewaysScroll(page: Page): Promise<void> {
     clientWidth: document.documentElement.clientWidth,
   }));
   assert.ok(scrollWidth <= clientWidth + 1, `${page.url()} is ${scrollWidth}px wide in a ${clientWidth}px window`);
+}
+
+/**
+ * Presses a Sync Now button and ends on the run's page once the run is over. The console answers
+ * with the finished run when it ends within its wait, else with the run list (the run still going):
+ * then the list is read again until the newest run has finished.
+ */
+export async function syncNowAndWait(page: Page, button: Locator): Promise<string> {
+  await Promise.all([page.waitForURL(/\/console\/runs/, { timeout: 60_000 }), button.click()]);
+  if (!/\/console\/runs\/[^/]+$/.test(new URL(page.url()).pathname)) {
+    const deadline = Date.now() + 120_000;
+    while ((await page.locator('tbody tr').first().locator('.badge', { hasText: 'running' }).count()) > 0) {
+      assert.ok(Date.now() < deadline, 'the run did not finish within two minutes');
+      await page.waitForTimeout(500);
+      await page.reload();
+    }
+    await Promise.all([page.waitForURL(/\/console\/runs\/[^/]+$/), page.locator('tbody tr').first().locator('a').first().click()]);
+  }
+  return (await page.locator('dl.facts .badge').first().textContent()) ?? '';
 }

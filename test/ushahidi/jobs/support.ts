@@ -9,7 +9,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { MappingDocument } from '../../../src/formats/mapping-document.js';
 import { silentLogger } from '../../../src/logger.js';
-import { createSecretBox } from '../../../src/secrets.js';
+import { createSecretBox, type SecretBox } from '../../../src/secrets.js';
 import { systemClock } from '../../../src/s3xml/timestamps.js';
 import { openSqliteStore } from '../../../src/store/sqlite-store.js';
 import type { RepositoryRecord, Store, StoredRecord } from '../../../src/store/store.js';
@@ -26,6 +26,7 @@ export interface SourceHarness {
   store: Store;
   sources: UshahidiSources;
   source: SourceView;
+  secrets: SecretBox;
   record(): Promise<RepositoryRecord>;
   ticket(postId: number): Promise<StoredRecord | undefined>;
   /** Writes the ticket's status as an Eden peer's push or the REST API would (a new seq, a new modified_on). */
@@ -60,11 +61,12 @@ export async function sourceHarness(options: HarnessOptions = {}): Promise<Sourc
   const dir = await mkdtemp(path.join(os.tmpdir(), 'sluice-ushahidi-jobs-'));
   const store = await openSqliteStore({ file: path.join(dir, 'sluice.db') });
   const engine = testEngine();
+  const secrets = createSecretBox(randomBytes(32));
   const sources = createUshahidiSources({
     store,
     clock: systemClock,
     logger: silentLogger(),
-    secrets: createSecretBox(randomBytes(32)),
+    secrets,
     holder: `test-host:${process.pid}:${randomBytes(2).toString('hex')}`,
     leaseTtlMs: 60_000,
     // The harness owns the shared engine; closing the sources must not close it.
@@ -101,6 +103,7 @@ export async function sourceHarness(options: HarnessOptions = {}): Promise<Sourc
     store,
     sources,
     source,
+    secrets,
     record: () => sources.resolve(source.uuid),
     ticket: (postId) => store.getRecord(source.resource, `${deployment}/${postId}`),
     async setTicketStatus(postId, value) {
