@@ -29,6 +29,7 @@ import { importDocumentJson } from './import-document.js';
 import type { PostPage, UshahidiPost } from './source.js';
 import {
   localStatusOf,
+  mapStatuses,
   postStateRecord,
   readPostState,
   sourceTaskId,
@@ -76,18 +77,59 @@ async function transformBatch(ctx: PollContext, posts: readonly UshahidiPost[]):
     jsonInput: true,
     params: { resource: source.resource, 'status-field': source.statusField },
   });
+  if (ctx.mapping.statusOnly) return { resources: (await parseS3XML(imported.output)).resources, messages: imported.messages };
   const mapped = await ctx.transform({ stylesheet: ctx.mapping.stylesheet, input: imported.output, params: { direction: 'inbound' } });
   const document = await parseS3XML(mapped.output);
   return { resources: document.resources, messages: [...imported.messages, ...mapped.messages] };
 }
 
-async function preparePage(ctx: PollContext, page: PostPage): Promise<PreparedPage> {
+/** Statuses already mapped in this run: the raw value → its mapped value, and what the mapping did to unmapped ones. */
+interface StatusValueCache {
+  values: Map<string, string | undefined>;
+  unmapped: Map<string, string>;
+}
+
+/**
+ * When the mapping maps nothing but the status, a value's mapping depends on the value alone: the
+ * same stylesheet is run once per distinct status (a handful per deployment) instead of over every
+ * page, and the tickets take the results. Unmapped values are still counted once per ticket.
+ */
+async function mapStatusValues(ctx: PollContext, resources: S3Resource[], cache: StatusValueCache): Promise<PreparedPage['unmapped']> {
+  const { source } = ctx;
+  const tickets = resources.filter((resource) => resource.name === source.resource);
+  const raws = tickets.map((ticket) => localStatusOf(ticket, source.statusField));
+  const unseen = [...new Set(raws.filter((value): value is string => value !== null && !cache.values.has(value)))];
+  if (unseen.length > 0) {
+    const mapped = await mapStatuses(ctx.transform, ctx.mapping, 'inbound', unseen.map((value, index) => ({ uuid: `status-${index}`, value })));
+    unseen.forEach((value, index) => cache.values.set(value, mapped.values.get(`status-${index}`)));
+    for (const entry of mapped.report.unmapped) cache.unmapped.set(entry.value, entry.action);
+  }
+  const counts = new Map<string, PreparedPage['unmapped'][number]>();
+  tickets.forEach((ticket, index) => {
+    const raw = raws[index];
+    if (raw === null || raw === undefined) return;
+    const value = cache.values.get(raw);
+    ticket.data = ticket.data.flatMap((data) =>
+      data.field !== source.statusField ? [data] : value === undefined ? [] : [{ field: data.field, text: value, attributes: data.attributes ?? {} }],
+    );
+    const action = cache.unmapped.get(raw);
+    if (action === undefined) return;
+    const entry = counts.get(raw) ?? { resource: source.resource, field: source.statusField, value: raw, action, count: 0 };
+    entry.count += 1;
+    counts.set(raw, entry);
+  });
+  return [...counts.values()];
+}
+
+async function preparePage(ctx: PollContext, page: PostPage, statusValues: StatusValueCache): Promise<PreparedPage> {
   const size = Math.max(1, ctx.transformBatch ?? 100);
   const batches: UshahidiPost[][] = [];
   for (let i = 0; i < page.posts.length; i += size) batches.push(page.posts.slice(i, i + size));
   const outputs = await Promise.all(batches.map((batch) => transformBatch(ctx, batch)));
   const report = parseMappingMessages(outputs.flatMap((output) => output.messages));
-  return { page, resources: outputs.flatMap((output) => output.resources), unmapped: report.counts, rejected: report.rejectedRecords };
+  const resources = outputs.flatMap((output) => output.resources);
+  const unmapped = ctx.mapping.statusOnly ? await mapStatusValues(ctx, resources, statusValues) : report.counts;
+  return { page, resources, unmapped, rejected: report.rejectedRecords };
 }
 
 function pageFailed(result: ImportResult, page: number): SluiceError {
@@ -191,6 +233,7 @@ export async function pollSource(ctx: PollContext): Promise<PollResult> {
   const pending: Promise<PreparedPage>[] = [];
   let exhausted = false;
   let fetchFailure: unknown;
+  const statusValues: StatusValueCache = { values: new Map(), unmapped: new Map() };
 
   const fill = async (): Promise<void> => {
     while (!exhausted && pending.length < readAhead) {
@@ -207,7 +250,7 @@ export async function pollSource(ctx: PollContext): Promise<PollResult> {
         exhausted = true;
         return;
       }
-      const prepared = preparePage(ctx, next.value);
+      const prepared = preparePage(ctx, next.value, statusValues);
       prepared.catch(() => undefined);
       pending.push(prepared);
     }

@@ -241,12 +241,20 @@ export function effectiveMappingDocument(document: MappingDocument | undefined, 
 export function statusMappingOf(document: MappingDocument, settings: Pick<SourceSettings, 'resource' | 'status_field'>, stylesheet: StylesheetRef): StatusMapping {
   const resource = document.resources.find((entry) => entry.local === settings.resource);
   const field = resource?.fields?.find((entry) => entry.local === settings.status_field);
+  const others = document.resources.some((entry) => entry !== resource && ((entry.fields?.length ?? 0) > 0 || (entry.remote ?? entry.local) !== entry.local));
+  const statusOnly =
+    !others &&
+    (resource?.remote ?? settings.resource) === settings.resource &&
+    (resource?.fields ?? []).every((entry) => entry === field) &&
+    (field?.remote ?? settings.status_field) === settings.status_field &&
+    (field?.inbound?.unmapped ?? document.unmapped)?.policy !== 'reject';
   return {
     stylesheet,
     resource: settings.resource,
     remoteResource: resource?.remote ?? settings.resource,
     field: settings.status_field,
     remoteField: field?.remote ?? settings.status_field,
+    statusOnly,
   };
 }
 

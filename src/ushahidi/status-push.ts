@@ -157,6 +157,12 @@ export interface StatusMapping {
   remoteResource: string;
   field: string;
   remoteField: string;
+  /**
+   * True when the mapping changes nothing but this field's values (no renames, no other fields, no
+   * record rejected for its status): the poll then maps each distinct status once instead of
+   * running the mapping over every page.
+   */
+  statusOnly?: boolean;
 }
 
 /**

@@ -49,7 +49,8 @@ export async function launchConsoleBrowser(): Promise<ConsoleBrowser> {
     // Dialogs (confirm before removing) are accepted: the tests mean what they click.
     acceptDownloads: false,
   });
-  context.setDefaultTimeout(20_000);
+  // Generous: CI runs two test files at once on two cores, and compiling a stylesheet takes seconds there.
+  context.setDefaultTimeout(45_000);
   return {
     context,
     async newPage(viewport) {
@@ -122,7 +123,7 @@ export async function assertNoSidewaysScroll(page: Page): Promise<void> {
  * then the list is read again until the newest run has finished.
  */
 export async function syncNowAndWait(page: Page, button: Locator): Promise<string> {
-  await Promise.all([page.waitForURL(/\/console\/runs/, { timeout: 60_000 }), button.click()]);
+  await Promise.all([page.waitForURL(/\/console\/runs/, { timeout: 60_000 }), button.click({ timeout: 60_000 })]);
   if (!/\/console\/runs\/[^/]+$/.test(new URL(page.url()).pathname)) {
     const deadline = Date.now() + 120_000;
     while ((await page.locator('tbody tr').first().locator('.badge', { hasText: 'running' }).count()) > 0) {
