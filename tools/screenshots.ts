@@ -59,6 +59,7 @@ async function main(): Promise<void> {
         await Promise.all([page.waitForURL('**/fingerprint'), page.click('text=Look up the peer')]);
       },
     },
+    { name: 'add-ushahidi-source', path: '/console/sources/new' },
     { name: 'sync-log', path: '/console/log' },
     { name: 'sync-log-entry', path: `/console/log/${logEntry!.id}` },
     { name: 'runs', path: '/console/runs' },

@@ -232,8 +232,9 @@ export function effectiveMappingDocument(document: MappingDocument | undefined, 
   const field = fields.find((entry) => entry.local === settings.status_field);
   if (!field) fields.push(statusMapping);
   else {
-    field.inbound ??= statusMapping.inbound;
-    field.outbound ??= statusMapping.outbound;
+    // The document's own values win; the defaults only fill the statuses it does not name.
+    field.inbound = { ...statusMapping.inbound, ...field.inbound, values: { ...statusMapping.inbound.values, ...field.inbound?.values } };
+    field.outbound = { ...statusMapping.outbound, ...field.outbound, values: { ...statusMapping.outbound.values, ...field.outbound?.values } };
   }
   return base;
 }
@@ -324,8 +325,9 @@ interface CachedClient {
   tap: { current: RunTap | undefined };
 }
 
+/** A push that could not send a status (no value for it in the mapping) is a warning; a skipped import item is not. */
 function resultOfReplication(result: ReplicationResult): LogResult {
-  return result.errors > 0 || result.conflicts > 0 || result.skipped > 0 ? 'warning' : 'success';
+  return result.errors > 0 || result.conflicts > 0 || (result.direction === 'push' && result.skipped > 0) ? 'warning' : 'success';
 }
 
 function summary(result: ReplicationResult, noun: string): string {
@@ -342,29 +344,186 @@ function addCounts(counts: Record<string, number>, result: ReplicationResult): v
   }
 }
 
-export function createUshahidiSources(deps: UshahidiSourcesDeps): UshahidiSources {
-  const { store, clock } = deps;
-  const transport = deps.transport ?? createHttpTransport(deps.timeoutMs === undefined ? {} : { timeoutMs: deps.timeoutMs });
-  const clients = new Map<string, CachedClient>();
-  let engine: TransformEngine | undefined;
-  const transform: Transform = (request) => {
-    engine ??= deps.engine();
-    return engine.transform(request);
+type Work = (ctx: StatusSyncContext, log: SyncLogWriter, tap: RunTap, outcome: WorkOutcome) => Promise<void>;
+
+/** What one run gathers while it works; written to its run record at the end. */
+interface WorkOutcome {
+  results: ReplicationResult[];
+  failures: SluiceError[];
+  status: LogResult;
+  counts: Record<string, number>;
+  fail(error: unknown, mode: string, action: string): Promise<void>;
+  reconcile?: ReconcileResult;
+}
+
+/**
+ * The sources of one process: their registry operations, their runs, the client of each (kept
+ * while its settings stay the same, so OAuth tokens and the cursor window live on) and the
+ * transform engine, started on first use.
+ */
+class UshahidiSourceService implements UshahidiSources {
+  private readonly store: Store;
+  private readonly clock: Clock;
+  private readonly transport: HttpTransport;
+  private readonly clients = new Map<string, CachedClient>();
+  private engine: TransformEngine | undefined;
+  private readonly transform: Transform = (request) => {
+    this.engine ??= this.deps.engine();
+    return this.engine.transform(request);
   };
 
-  const now = () => formatTimestamp(clock.now());
+  constructor(private readonly deps: UshahidiSourcesDeps) {
+    this.store = deps.store;
+    this.clock = deps.clock;
+    this.transport = deps.transport ?? createHttpTransport(deps.timeoutMs === undefined ? {} : { timeoutMs: deps.timeoutMs });
+  }
 
-  const resolve = async (reference: string): Promise<RepositoryRecord> => {
-    const byUuid = await store.getRepository(reference);
-    const matches = byUuid ? [byUuid] : (await store.listRepositories()).filter((repository) => repository.name.toLowerCase() === reference.toLowerCase());
+  private now(): string {
+    return formatTimestamp(this.clock.now());
+  }
+
+  handles(repository: RepositoryRecord): boolean {
+    return isSource(repository);
+  }
+
+  run(repository: RepositoryRecord, request: RunRequest): Promise<RunOutcome> {
+    return this.runUnderLease(repository, request, 'ushahidi', (...args) => this.pollAndPush(...args));
+  }
+
+  async runJob(job: JobRecord): Promise<boolean> {
+    if (job.kind !== RECONCILE_JOB_KIND) return false;
+    const repository = await this.store.getRepository(job.target);
+    if (!repository || !isSource(repository)) {
+      this.deps.logger.warn({ job: job.id }, 'reconcile job of a source that no longer exists');
+      return true;
+    }
+    await this.runUnderLease(repository, { trigger: 'schedule', job: job.id }, 'ushahidi-reconcile', (...args) => this.reconcileWork(...args));
+    return true;
+  }
+
+  async reconcile(reference: string, request: RunRequest = { trigger: 'manual' }): Promise<RunOutcome & { reconcile?: ReconcileResult }> {
+    return this.runUnderLease(await this.resolve(reference), request, 'ushahidi-reconcile', (...args) => this.reconcileWork(...args));
+  }
+
+  async resolve(reference: string): Promise<RepositoryRecord> {
+    const byUuid = await this.store.getRepository(reference);
+    const matches = byUuid ? [byUuid] : (await this.store.listRepositories()).filter((repository) => repository.name.toLowerCase() === reference.toLowerCase());
     if (matches.length > 1) throw new SluiceError('REPOSITORY_AMBIGUOUS', `${matches.length} repositories are called "${reference}"`, { status: 409, fix: 'Name it by its uuid' });
     const found = matches[0];
     if (!found) throw new SluiceError('SOURCE_NOT_FOUND', `There is no source "${reference}"`, { status: 404, fix: 'List sources with sluice source list' });
     if (!isSource(found)) throw new SluiceError('NOT_A_SOURCE', `"${reference}" is an Eden repository, not an Ushahidi source`, { status: 400, fix: 'Use sluice repo … for repositories' });
     return found;
-  };
+  }
 
-  const buildClient = (type: SourceType, url: string, username: string | undefined, password: string | undefined, tap: CachedClient['tap'], timeZone?: string): UshahidiSourceClient => {
+  async add(input: SourceInput): Promise<SourceView> {
+      const name = input.name.trim();
+    if (name === '' || name.length > 64) throw badSource('A source needs a name of 1 to 64 characters', 'e.g. sluice source add haiti https://haiti.api.ushahidi.io …');
+    if (!isSourceType(input.type)) throw badSource(`--type "${String(input.type)}" is not ushahidi-v5 or ushahidi-v2`, 'Use --type ushahidi-v5 (platform) or --type ushahidi-v2 (classic)');
+    const url = checkSourceUrl(input.url);
+    if ((input.username === undefined) !== (input.password === undefined)) throw badSource('Give both a user and a password, or neither', 'sluice source add NAME URL --type … --user U --password P');
+    if (input.type === 'ushahidi-v5' && input.username === undefined) {
+      throw badSource('A v5 source needs a user (email) and password', 'Give --user and --password of an account with the admin role or "Manage Posts"');
+    }
+    const resource = checkResourceName(input.resource ?? DEFAULT_SOURCE_RESOURCE);
+    const statusField = input.statusField ?? DEFAULT_STATUS_FIELD;
+    if (!FIELD_NAME.test(statusField)) throw badSource(`"${statusField}" is not a field name`, 'e.g. --status-field status');
+    if (input.mapping !== undefined) {
+      if (!INSTANCE_NAME.test(input.mapping)) throw badSource(`"${input.mapping}" is not a mapping instance name`, 'Name a mappings/<instance>.json');
+      await deps.readMapping(input.mapping);
+    }
+    if (input.timeZone !== undefined) assertTimeZone(input.timeZone);
+    const pageSize = input.pageSize ?? DEFAULT_SOURCE_PAGE_SIZE;
+    if (!Number.isInteger(pageSize) || pageSize < 1 || pageSize > 5000) throw badSource(`page size ${pageSize} is not between 1 and 5000`, 'e.g. --page-size 500');
+    for (const [what, seconds] of [['poll', input.pollSeconds], ['reconcile', input.reconcileSeconds]] as const) {
+      if (seconds !== undefined && (!Number.isInteger(seconds) || seconds < 0)) throw badSource(`the ${what} interval ${seconds} is not a whole number of seconds`, 'e.g. 300 (0 for none)');
+    }
+    const uuid = sourceUuid(input.type, url);
+    const others = (await store.listRepositories()).filter((repository) => repository.uuid !== uuid && repository.name.toLowerCase() === name.toLowerCase());
+    if (others.length > 0) throw new SluiceError('SOURCE_NAME_TAKEN', `"${name}" already names ${others[0]!.uuid}`, { status: 409, fix: 'Choose another name' });
+
+    if (input.check !== false) {
+      // Proves the URL, the API generation and the login before anything is stored.
+      const probe = buildClient(input.type, url, input.username, input.password, { current: undefined }, input.timeZone);
+      const pages = probe.fetchPostsSince(0, 1);
+      const first = await pages.next();
+      await pages.return(undefined);
+      // v2 answers public tasks whatever the credentials; only the admin task (status reads) checks them.
+      const post = first.done ? undefined : first.value.posts[0];
+      if (input.type === 'ushahidi-v2' && input.username !== undefined && post) await probe.getStatus(post.id);
+    }
+
+    const existing = await store.getRepository(uuid);
+    const at = now();
+    const config: Record<string, unknown> = {
+      ...(existing?.config ?? {}),
+      source: 'ushahidi',
+      resource,
+      status_field: statusField,
+      page_size: pageSize,
+      // Ushahidi does not push to us; the passive endpoint must not take it for an Eden peer.
+      accept_push: false,
+    };
+    delete config.username;
+    delete config.password;
+    if (input.username !== undefined) {
+      config.username = input.username;
+      config.password = deps.secrets.seal(input.password!, uuid);
+    }
+    if (input.mapping !== undefined) config[MAPPING_KEY] = input.mapping;
+    if (input.timeZone !== undefined) config.time_zone = input.timeZone;
+    const record: RepositoryRecord = { uuid, name, apitype: input.type, url, config, created_at: existing?.created_at ?? at, updated_at: at };
+    await store.putRepository(record);
+    await upsertJob(syncJobId(uuid), 'sync', uuid, input.pollSeconds ?? DEFAULT_POLL_SECONDS, input.pollSeconds === undefined);
+    await upsertJob(reconcileJobId(uuid), RECONCILE_JOB_KIND, uuid, input.reconcileSeconds ?? DEFAULT_RECONCILE_SECONDS, input.reconcileSeconds === undefined);
+    await new SyncLogWriter(store, clock, { repository: uuid }).write({
+      mode: 'none/none',
+      action: 'configure',
+      result: 'success',
+      message: `${existing ? 'Updated' : 'Added'} Ushahidi source ${name} (${input.type}) at ${url}: posts become ${resource} records`,
+    });
+    return sourceView(record);
+    },
+
+
+  async list(): Promise<SourceView[]> {
+    return (await this.store.listRepositories()).filter(isSource).map(sourceView);
+  }
+
+  async remove(reference: string): Promise<void> {
+    const repository = await this.resolve(reference);
+    for (const job of await this.store.listJobs({ target: repository.uuid })) await this.store.deleteJob(job.id);
+    await this.store.deleteCheckpoints(sourceTaskId(repository.uuid));
+    await this.store.deleteRepository(repository.uuid);
+    this.clients.delete(repository.uuid);
+    await new SyncLogWriter(this.store, this.clock, { repository: repository.uuid }).write({
+      mode: 'none/none',
+      action: 'delete',
+      result: 'success',
+      message: `Removed Ushahidi source ${repository.name} with its schedules and cursors (its tickets stay)`,
+    });
+  }
+
+  async close(): Promise<void> {
+    this.clients.clear();
+    const closing = this.engine;
+    this.engine = undefined;
+    if (!closing) return;
+    // The engine waits for its sandbox process to exit, and an idle sandbox is unreferenced: hold
+    // the event loop open meanwhile, or a CLI process ends with that wait unsettled (exit 13).
+    const hold = setInterval(() => undefined, 1_000);
+    try {
+      await closing.close();
+    } finally {
+      clearInterval(hold);
+    }
+  }
+
+  // ---- clients --------------------------------------------------------------------------------
+
+  private buildClient(type: SourceType, url: string, username: string | undefined, password: string | undefined, tap: CachedClient['tap'], timeZone?: string): UshahidiSourceClient {
+    const { deps, clock } = this;
+    const transport = this.transport;
+    const now = () => this.now();
     const tapped: HttpTransport = async (req) => {
       const at = now();
       const run = tap.current;
@@ -406,24 +565,24 @@ export function createUshahidiSources(deps: UshahidiSourcesDeps): UshahidiSource
     });
   };
 
-  /** One client per source while its settings stay the same: its OAuth tokens and cursor window live on. */
-  const clientFor = (repository: RepositoryRecord, settings: SourceSettings): CachedClient => {
+
+  private clientFor(repository: RepositoryRecord, settings: SourceSettings): CachedClient {
     const signature = JSON.stringify([repository.apitype, repository.url, settings.username, settings.password, settings.time_zone]);
-    const cached = clients.get(repository.uuid);
+    const cached = this.clients.get(repository.uuid);
     if (cached?.signature === signature) return cached;
     const tap: CachedClient['tap'] = { current: undefined };
-    const password = settings.password === undefined ? undefined : deps.secrets.open(settings.password, repository.uuid);
-    const client = buildClient(repository.apitype as SourceType, repository.url ?? '', settings.username, password, tap, settings.time_zone);
+    const password = settings.password === undefined ? undefined : this.deps.secrets.open(settings.password, repository.uuid);
+    const client = this.buildClient(repository.apitype as SourceType, repository.url ?? '', settings.username, password, tap, settings.time_zone);
     const entry = { signature, client, tap };
-    clients.set(repository.uuid, entry);
+    this.clients.set(repository.uuid, entry);
     return entry;
-  };
+  }
 
-  const contextFor = async (repository: RepositoryRecord, signal: AbortSignal | undefined): Promise<{ ctx: StatusSyncContext; cached: CachedClient }> => {
+  private async contextFor(repository: RepositoryRecord, signal: AbortSignal | undefined): Promise<{ ctx: StatusSyncContext; cached: CachedClient }> {
     const settings = sourceSettings(repository);
     if (!repository.url) throw new SluiceError('NO_REPOSITORY_URL', `Source ${repository.name} has no URL`, { status: 400 });
-    const document = effectiveMappingDocument(settings.mapping === undefined ? undefined : await deps.readMapping(settings.mapping), settings);
-    const cached = clientFor(repository, settings);
+    const document = effectiveMappingDocument(settings.mapping === undefined ? undefined : await this.deps.readMapping(settings.mapping), settings);
+    const cached = this.clientFor(repository, settings);
     const profile: SourceProfile = {
       uuid: repository.uuid,
       name: repository.name,
@@ -434,36 +593,29 @@ export function createUshahidiSources(deps: UshahidiSourcesDeps): UshahidiSource
       pageSize: settings.page_size,
     };
     const ctx: StatusSyncContext = {
-      store,
-      clock,
+      store: this.store,
+      clock: this.clock,
       client: cached.client,
       source: profile,
-      transform,
+      transform: this.transform,
       mapping: statusMappingOf(document, settings, { text: generateMappingXslt(document) }),
       ...(signal ? { signal } : {}),
     };
     return { ctx, cached };
-  };
-
-  type Work = (ctx: StatusSyncContext, log: SyncLogWriter, tap: RunTap, outcome: WorkOutcome) => Promise<void>;
-  interface WorkOutcome {
-    results: ReplicationResult[];
-    failures: SluiceError[];
-    status: LogResult;
-    counts: Record<string, number>;
-    fail(error: unknown, mode: string, action: string): Promise<void>;
-    reconcile?: ReconcileResult;
   }
 
-  const markInterrupted = async (repository: string, holder: string): Promise<void> => {
-    for (const stale of await store.listRuns({ repository, status: 'running', limit: 20 })) {
+  // ---- runs -----------------------------------------------------------------------------------
+
+  private async markInterrupted(repository: string, holder: string): Promise<void> {
+    for (const stale of await this.store.listRuns({ repository, status: 'running', limit: 20 })) {
       if (stale.holder !== holder) continue;
-      await store.putRun({ ...stale, status: 'interrupted', finished_at: now(), message: `The run stopped without finishing (${holder} died or lost the lease); the next run resumed from the last committed page` });
+      await this.store.putRun({ ...stale, status: 'interrupted', finished_at: this.now(), message: `The run stopped without finishing (${holder} died or lost the lease); the next run resumed from the last committed page` });
     }
-  };
+  }
 
   /** Runs `work` for a source under its lease, with a run record and log lines, like a repository's run. */
-  const runUnderLease = async (repository: RepositoryRecord, request: RunRequest, kind: string, work: Work): Promise<RunOutcome & { reconcile?: ReconcileResult }> => {
+  private async runUnderLease(repository: RepositoryRecord, request: RunRequest, kind: string, work: Work): Promise<RunOutcome & { reconcile?: ReconcileResult }> {
+    const { store, clock, deps } = this;
     const leaseName = syncLeaseName(repository.uuid);
     const taken = await acquireLease({ store, clock, holder: deps.holder, ttlMs: deps.leaseTtlMs, ...(deps.isHolderAlive ? { isHolderAlive: deps.isHolderAlive } : {}) }, leaseName);
     if (!('lease' in taken)) {
@@ -477,7 +629,7 @@ export function createUshahidiSources(deps: UshahidiSourcesDeps): UshahidiSource
     }
     const { lease } = taken;
     try {
-      if (lease.tookOverFrom !== undefined) await markInterrupted(repository.uuid, lease.tookOverFrom);
+      if (lease.tookOverFrom !== undefined) await this.markInterrupted(repository.uuid, lease.tookOverFrom);
       const startedMs = clock.now().getTime();
       const run: RunRecord = {
         id: randomUUID(),
@@ -487,7 +639,7 @@ export function createUshahidiSources(deps: UshahidiSourcesDeps): UshahidiSource
         trigger: request.trigger,
         holder: deps.holder,
         status: 'running',
-        started_at: now(),
+        started_at: this.now(),
         counts: {},
         bytes_in: 0,
         bytes_out: 0,
@@ -519,7 +671,7 @@ export function createUshahidiSources(deps: UshahidiSourcesDeps): UshahidiSource
       };
       let cached: CachedClient | undefined;
       try {
-        const built = await contextFor(repository, lease.signal);
+        const built = await this.contextFor(repository, lease.signal);
         cached = built.cached;
         cached.tap.current = tap;
         await work(built.ctx, log, tap, outcome);
@@ -552,8 +704,10 @@ export function createUshahidiSources(deps: UshahidiSourcesDeps): UshahidiSource
     }
   };
 
+
   /** Poll, then push (not after a failed poll: first hear the deployment, as Eden does with peers). */
-  const pollAndPush: Work = async (ctx, log, tap, outcome) => {
+  private async pollAndPush(ctx: StatusSyncContext, log: SyncLogWriter, tap: RunTap, outcome: WorkOutcome): Promise<void> {
+    const { deps } = this;
     let polled: PollResult;
     try {
       polled = await pollSource({
@@ -596,9 +750,9 @@ export function createUshahidiSources(deps: UshahidiSourcesDeps): UshahidiSource
     } catch (error) {
       await outcome.fail(error, 'push/outgoing', 'send');
     }
-  };
 
-  const reconcileWork: Work = async (ctx, log, tap, outcome) => {
+
+  private async reconcileWork(ctx: StatusSyncContext, log: SyncLogWriter, tap: RunTap, outcome: WorkOutcome): Promise<void> {
     tap.phase = 'reconcile';
     try {
       const result = await reconcileSource(ctx);
@@ -624,139 +778,20 @@ export function createUshahidiSources(deps: UshahidiSourcesDeps): UshahidiSource
     } catch (error) {
       await outcome.fail(error, 'none/none', 'reconcile');
     }
-  };
 
-  const upsertJob = async (id: string, kind: string, target: string, seconds: number, keepExisting: boolean): Promise<void> => {
-    const existing = await store.getJob(id);
+
+  private async upsertJob(id: string, kind: string, target: string, seconds: number, keepExisting: boolean): Promise<void> {
+    const existing = await this.store.getJob(id);
     if (existing && keepExisting) return;
     if (seconds <= 0) {
-      if (existing) await store.deleteJob(id);
+      if (existing) await this.store.deleteJob(id);
       return;
     }
-    const at = now();
-    await store.putJob({ id, kind, target, interval_seconds: seconds, enabled: true, created_at: existing?.created_at ?? at, updated_at: at });
-  };
+    const at = this.now();
+    await this.store.putJob({ id, kind, target, interval_seconds: seconds, enabled: true, created_at: existing?.created_at ?? at, updated_at: at });
+  }
+}
 
-  const sources: UshahidiSources = {
-    handles: (repository) => isSource(repository),
-
-    run: (repository, request) => runUnderLease(repository, request, 'ushahidi', pollAndPush),
-
-    async runJob(job: JobRecord): Promise<boolean> {
-      if (job.kind !== RECONCILE_JOB_KIND) return false;
-      const repository = await store.getRepository(job.target);
-      if (!repository || !isSource(repository)) {
-        deps.logger.warn({ job: job.id }, 'reconcile job of a source that no longer exists');
-        return true;
-      }
-      await runUnderLease(repository, { trigger: 'schedule', job: job.id }, 'ushahidi-reconcile', reconcileWork);
-      return true;
-    },
-
-    async reconcile(reference, request = { trigger: 'manual' }) {
-      return runUnderLease(await resolve(reference), request, 'ushahidi-reconcile', reconcileWork);
-    },
-
-    async add(input) {
-      const name = input.name.trim();
-      if (name === '' || name.length > 64) throw badSource('A source needs a name of 1 to 64 characters', 'e.g. sluice source add haiti https://haiti.api.ushahidi.io …');
-      if (!isSourceType(input.type)) throw badSource(`--type "${String(input.type)}" is not ushahidi-v5 or ushahidi-v2`, 'Use --type ushahidi-v5 (platform) or --type ushahidi-v2 (classic)');
-      const url = checkSourceUrl(input.url);
-      if ((input.username === undefined) !== (input.password === undefined)) throw badSource('Give both a user and a password, or neither', 'sluice source add NAME URL --type … --user U --password P');
-      if (input.type === 'ushahidi-v5' && input.username === undefined) {
-        throw badSource('A v5 source needs a user (email) and password', 'Give --user and --password of an account with the admin role or "Manage Posts"');
-      }
-      const resource = checkResourceName(input.resource ?? DEFAULT_SOURCE_RESOURCE);
-      const statusField = input.statusField ?? DEFAULT_STATUS_FIELD;
-      if (!FIELD_NAME.test(statusField)) throw badSource(`"${statusField}" is not a field name`, 'e.g. --status-field status');
-      if (input.mapping !== undefined) {
-        if (!INSTANCE_NAME.test(input.mapping)) throw badSource(`"${input.mapping}" is not a mapping instance name`, 'Name a mappings/<instance>.json');
-        await deps.readMapping(input.mapping);
-      }
-      if (input.timeZone !== undefined) assertTimeZone(input.timeZone);
-      const pageSize = input.pageSize ?? DEFAULT_SOURCE_PAGE_SIZE;
-      if (!Number.isInteger(pageSize) || pageSize < 1 || pageSize > 5000) throw badSource(`page size ${pageSize} is not between 1 and 5000`, 'e.g. --page-size 500');
-      for (const [what, seconds] of [['poll', input.pollSeconds], ['reconcile', input.reconcileSeconds]] as const) {
-        if (seconds !== undefined && (!Number.isInteger(seconds) || seconds < 0)) throw badSource(`the ${what} interval ${seconds} is not a whole number of seconds`, 'e.g. 300 (0 for none)');
-      }
-      const uuid = sourceUuid(input.type, url);
-      const others = (await store.listRepositories()).filter((repository) => repository.uuid !== uuid && repository.name.toLowerCase() === name.toLowerCase());
-      if (others.length > 0) throw new SluiceError('SOURCE_NAME_TAKEN', `"${name}" already names ${others[0]!.uuid}`, { status: 409, fix: 'Choose another name' });
-
-      if (input.check !== false) {
-        // Proves the URL, the API generation and the login before anything is stored.
-        const probe = buildClient(input.type, url, input.username, input.password, { current: undefined }, input.timeZone);
-        const pages = probe.fetchPostsSince(0, 1);
-        await pages.next();
-        await pages.return(undefined);
-      }
-
-      const existing = await store.getRepository(uuid);
-      const at = now();
-      const config: Record<string, unknown> = {
-        ...(existing?.config ?? {}),
-        source: 'ushahidi',
-        resource,
-        status_field: statusField,
-        page_size: pageSize,
-        // Ushahidi does not push to us; the passive endpoint must not take it for an Eden peer.
-        accept_push: false,
-      };
-      delete config.username;
-      delete config.password;
-      if (input.username !== undefined) {
-        config.username = input.username;
-        config.password = deps.secrets.seal(input.password!, uuid);
-      }
-      if (input.mapping !== undefined) config[MAPPING_KEY] = input.mapping;
-      if (input.timeZone !== undefined) config.time_zone = input.timeZone;
-      const record: RepositoryRecord = { uuid, name, apitype: input.type, url, config, created_at: existing?.created_at ?? at, updated_at: at };
-      await store.putRepository(record);
-      await upsertJob(syncJobId(uuid), 'sync', uuid, input.pollSeconds ?? DEFAULT_POLL_SECONDS, input.pollSeconds === undefined);
-      await upsertJob(reconcileJobId(uuid), RECONCILE_JOB_KIND, uuid, input.reconcileSeconds ?? DEFAULT_RECONCILE_SECONDS, input.reconcileSeconds === undefined);
-      await new SyncLogWriter(store, clock, { repository: uuid }).write({
-        mode: 'none/none',
-        action: 'configure',
-        result: 'success',
-        message: `${existing ? 'Updated' : 'Added'} Ushahidi source ${name} (${input.type}) at ${url}: posts become ${resource} records`,
-      });
-      return sourceView(record);
-    },
-
-    async list() {
-      return (await store.listRepositories()).filter(isSource).map(sourceView);
-    },
-
-    resolve,
-
-    async remove(reference) {
-      const repository = await resolve(reference);
-      for (const job of await store.listJobs({ target: repository.uuid })) await store.deleteJob(job.id);
-      await store.deleteCheckpoints(sourceTaskId(repository.uuid));
-      await store.deleteRepository(repository.uuid);
-      clients.delete(repository.uuid);
-      await new SyncLogWriter(store, clock, { repository: repository.uuid }).write({
-        mode: 'none/none',
-        action: 'delete',
-        result: 'success',
-        message: `Removed Ushahidi source ${repository.name} with its schedules and cursors (its tickets stay)`,
-      });
-    },
-
-    async close() {
-      clients.clear();
-      const closing = engine;
-      engine = undefined;
-      if (!closing) return;
-      // The engine waits for its sandbox process to exit, and an idle sandbox is unreferenced: hold
-      // the event loop open meanwhile, or a CLI process ends with that wait unsettled (exit 13).
-      const hold = setInterval(() => undefined, 1_000);
-      try {
-        await closing.close();
-      } finally {
-        clearInterval(hold);
-      }
-    },
-  };
-  return sources;
+export function createUshahidiSources(deps: UshahidiSourcesDeps): UshahidiSources {
+  return new UshahidiSourceService(deps);
 }

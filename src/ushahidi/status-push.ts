@@ -259,7 +259,6 @@ export async function pushCandidates(ctx: StatusSyncContext, candidates: readonl
       const outcome = await ctx.client.setStatus(candidate.postId, target);
       const state: PostSyncState = { token: tokenAfter(candidate.state.token, target), local: candidate.local };
       await ctx.store.putCheckpoint(postStateRecord(source.uuid, candidate.postId, state, ctx.clock));
-      total.bytes += token.length;
       if (outcome === 'changed') total.updated += 1;
       else total.unchanged += 1;
     } catch (error) {

@@ -20,6 +20,7 @@ describe('every console page', () => {
       '/console/repositories',
       `/console/repositories/${repository}`,
       '/console/repositories/new',
+      '/console/sources/new',
       '/console/log',
       `/console/log/${entry!.id}`,
       '/console/runs',

@@ -178,15 +178,20 @@ async function main(): Promise<void> {
       };
       const incremental = async (label: string, total: number) => {
         const times: number[] = [];
+        const cpuTimes: number[] = [];
         for (let i = 0; i < 5; i++) {
           round += 1;
           await changeOnPeer(peerFile, total, CHANGED, round);
           const started = performance.now();
+          const cpuBefore = ownCpuSeconds();
           const { run } = await puller.sync.syncNow('peer');
           times.push(performance.now() - started);
+          cpuTimes.push((ownCpuSeconds() - cpuBefore) * 1000);
           if (run.status !== 'success' || run.counts.pull_updated !== CHANGED) throw new Error(`${label}: ${run.status} ${JSON.stringify(run.counts)} ${run.message}`);
         }
-        console.log(`${label}: incremental pull of ${CHANGED} changed records: median ${median(times).toFixed(0)} ms (runs: ${times.map((t) => t.toFixed(0)).join(', ')} ms)`);
+        console.log(
+          `${label}: incremental pull of ${CHANGED} changed records: median ${median(times).toFixed(0)} ms (runs: ${times.map((t) => t.toFixed(0)).join(', ')} ms; puller CPU median ${median(cpuTimes).toFixed(0)} ms; load average ${loadavg()[0]!.toFixed(1)})`,
+        );
         return median(times);
       };
 

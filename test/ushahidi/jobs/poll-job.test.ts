@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
 import { pollCheckpointId } from '../../../src/ushahidi/poll-job.js';
+import { localStatusOf } from '../../../src/ushahidi/status-push.js';
 import { closeTestEngine, sourceHarness, type SourceHarness } from './support.js';
 
 after(() => closeTestEngine());
@@ -151,6 +152,35 @@ describe('the poll job against the fake Ushahidi (v5, over HTTP)', () => {
       assert.equal(await ticketCount(h), 1_200);
       const first = h.fake.hooks.requests({ path: '/api/v5/posts' })[0]!;
       assert.equal(first.params.created_after_by_id, String(1_000 - 50), 'from the cursor, less the overlap');
+    } finally {
+      await h.close();
+    }
+  });
+
+  it("applies the source's value mapping: categories become the instance's incident types, statuses its triage values", async () => {
+    const h = await sourceHarness({
+      fake: { posts: 80 },
+      source: { mapping: 'haiti-eden' },
+      mappings: {
+        'haiti-eden': {
+          instance: 'haiti-eden',
+          resources: [
+            { local: 'event_incident_type', fields: [{ local: 'name', inbound: { values: { 'Water shortage': 'Water Supply' } } }] },
+            { local: 'event_incident_report', fields: [{ local: 'status', inbound: { values: { draft: 'New' } } }] },
+          ],
+        },
+      },
+    });
+    try {
+      const outcome = await h.sources.run(await h.record(), { trigger: 'test' });
+      assert.equal(outcome.run.status, 'success', outcome.run.message);
+      const types = (await h.store.queryRecords({ resource: 'event_incident_type' })).map((record) => record.data.find((d) => d.field === 'name')?.text);
+      assert.ok(types.includes('Water Supply'), types.join(', '));
+      assert.ok(!types.includes('Water shortage'));
+      const draft = [...h.fake.state.postsBetween()].find((post) => post.status === 'draft')!;
+      const published = [...h.fake.state.postsBetween()].find((post) => post.status === 'published')!;
+      assert.equal(localStatusOf((await h.ticket(draft.id))!, 'status'), 'New', "the mapping's own value wins");
+      assert.equal(localStatusOf((await h.ticket(published.id))!, 'status'), 'Verified', 'the default fills what it leaves out');
     } finally {
       await h.close();
     }

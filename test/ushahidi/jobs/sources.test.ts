@@ -92,6 +92,20 @@ describe('Ushahidi sources in the sync module', () => {
     }
   });
 
+  it('checks a classic deployment\'s admin login before storing it (its public tasks ignore credentials)', async () => {
+    const h = await sourceHarness({ fake: { posts: 5 }, source: { type: 'ushahidi-v2', username: 'admin', password: 'admin-password' } });
+    try {
+      const before = await h.record();
+      await assert.rejects(
+        h.sources.add({ name: 'haiti', url: h.fake.url, type: 'ushahidi-v2', username: 'admin', password: 'wrong' }),
+        (error) => isSluiceError(error) && error.code === 'USHAHIDI_AUTH_FAILED',
+      );
+      assert.deepEqual(await h.record(), before, 'nothing was changed');
+    } finally {
+      await h.close();
+    }
+  });
+
   it("fills in the status values a source's mapping leaves out, and keeps those it gives", () => {
     const own = effectiveMappingDocument(
       {
@@ -104,7 +118,8 @@ describe('Ushahidi sources in the sync module', () => {
       { api: 'v5', resource: 'event_incident_report', status_field: 'status' },
     );
     const report = own.resources.find((resource) => resource.local === 'event_incident_report')!;
-    assert.deepEqual(report.fields![0]!.outbound!.values, { Closed: 'archived' });
+    assert.equal(report.fields![0]!.outbound!.values!.Closed, 'archived');
+    assert.equal(report.fields![0]!.outbound!.values!.Actioned, 'archived');
     assert.equal(report.fields![0]!.inbound!.values!.published, 'Verified');
     assert.equal(own.resources[0]!.fields![0]!.inbound!.values!['Water shortage'], 'Water');
   });

@@ -73,6 +73,24 @@ describe('status push-back to a v5 deployment', () => {
     }
   });
 
+  it('sends nothing for a status the mapping has no Ushahidi word for, and says so', async () => {
+    const h = await sourceHarness({ fake: { posts: 20 } });
+    try {
+      await h.sources.run(await h.record(), { trigger: 'test' });
+      const postId = firstPost(h, (post) => post.status === 'published');
+      await h.setTicketStatus(postId, 'Escalated');
+      h.fake.hooks.clearRequests();
+      const outcome = await h.sources.run(await h.record(), { trigger: 'test' });
+      assert.equal(outcome.run.status, 'warning');
+      assert.equal(outcome.run.counts.push_skipped, 1);
+      assert.equal(h.fake.hooks.requests({ method: 'PATCH' }).length, 0, 'v5 would store any string: nothing unmapped is sent');
+      const log = await h.store.listLog({ run_id: outcome.run.id });
+      assert.ok(log.some((line) => line.mode === 'push/outgoing' && /no Ushahidi status for "Escalated"/.test(line.message)));
+    } finally {
+      await h.close();
+    }
+  });
+
   it('fails the run without moving the post when the account may not moderate', async () => {
     const h = await sourceHarness({ fake: { posts: 30 } });
     try {
