@@ -21,7 +21,10 @@ import { createSyncRuntime, type SyncRuntimeOptions } from './sync/runtime.js';
 import type { SyncModule } from './sync/sync-module.js';
 import { formatsRouter } from './http/formats-route.js';
 import { createConverterFor } from './formats/converter-wiring.js';
-import { createXsdValidator } from './formats/xsd.js';
+import { createXsdValidator, SCHEMA_NAMES, type SchemaName } from './formats/xsd.js';
+import express from 'express';
+import { requireUser } from './http/basic-auth.js';
+import { previewRouter } from './http/preview-route.js';
 import { createTransformEngine } from './transform/engine.js';
 import type { Logger } from './logger.js';
 import { systemClock, type Clock } from './s3xml/timestamps.js';
@@ -89,7 +92,8 @@ export async function startGateway(
       cacheDir: path.join(config.dataDir, 'cache', 'xslt'),
       allowedDirs: [config.mappingsDir],
     });
-    const converter = createConverterFor(engine, config);
+    const validator = createXsdValidator({ standardsDir: config.standardsDir });
+    const converter = createConverterFor(engine, { ...config, validator });
     const app = createApp({
       store,
       identity,
@@ -116,12 +120,21 @@ export async function startGateway(
           engine,
           stylesheetsDir: config.stylesheetsDir,
           mappingsDir: config.mappingsDir,
-          validator: createXsdValidator({ standardsDir: config.standardsDir }),
+          validator,
           api,
           domain: config.domain,
           baseUrl: config.baseUrl,
         }),
         api.routes(),
+        express.Router().use('/api/preview', requireUser(authenticator, 'analyst', 'integrator')),
+        previewRouter({
+          engine,
+          stylesheetsDir: config.stylesheetsDir,
+          validate: async (xml, schema) =>
+            SCHEMA_NAMES.includes(schema as SchemaName)
+              ? validator.validate(xml, schema as SchemaName)
+              : { valid: false, errors: [{ message: `no schema named "${schema}"` }] },
+        }),
         formatsRouter({
           store,
           converter,

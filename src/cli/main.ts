@@ -10,6 +10,7 @@ import { registerTaskCommand } from './commands/task.js';
 import { registerWorkerCommand } from './commands/worker.js';
 import { registerStoreCommand } from './commands/store-copy.js';
 import { registerMappingCommand } from './commands/mapping.js';
+import { registerTransformCommand } from './commands/transform.js';
 import { registerSourceCommand } from './commands/source.js';
 import { registerBundleCommand } from './commands/bundle.js';
 import { registerBackupCommands } from './commands/backup.js';
@@ -30,6 +31,7 @@ export function buildProgram(): Command {
   registerWorkerCommand(program);
   registerStoreCommand(program);
   registerMappingCommand(program);
+  registerTransformCommand(program);
   registerSourceCommand(program);
   registerBundleCommand(program);
   registerBackupCommands(program);

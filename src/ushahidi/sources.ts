@@ -416,7 +416,9 @@ class UshahidiSourceService implements UshahidiSources {
   }
 
   async add(input: SourceInput): Promise<SourceView> {
-      const name = input.name.trim();
+    const { store, clock, deps } = this;
+    const now = () => this.now();
+    const name = input.name.trim();
     if (name === '' || name.length > 64) throw badSource('A source needs a name of 1 to 64 characters', 'e.g. sluice source add haiti https://haiti.api.ushahidi.io …');
     if (!isSourceType(input.type)) throw badSource(`--type "${String(input.type)}" is not ushahidi-v5 or ushahidi-v2`, 'Use --type ushahidi-v5 (platform) or --type ushahidi-v2 (classic)');
     const url = checkSourceUrl(input.url);
@@ -443,7 +445,7 @@ class UshahidiSourceService implements UshahidiSources {
 
     if (input.check !== false) {
       // Proves the URL, the API generation and the login before anything is stored.
-      const probe = buildClient(input.type, url, input.username, input.password, { current: undefined }, input.timeZone);
+      const probe = this.buildClient(input.type, url, input.username, input.password, { current: undefined }, input.timeZone);
       const pages = probe.fetchPostsSince(0, 1);
       const first = await pages.next();
       await pages.return(undefined);
@@ -473,8 +475,8 @@ class UshahidiSourceService implements UshahidiSources {
     if (input.timeZone !== undefined) config.time_zone = input.timeZone;
     const record: RepositoryRecord = { uuid, name, apitype: input.type, url, config, created_at: existing?.created_at ?? at, updated_at: at };
     await store.putRepository(record);
-    await upsertJob(syncJobId(uuid), 'sync', uuid, input.pollSeconds ?? DEFAULT_POLL_SECONDS, input.pollSeconds === undefined);
-    await upsertJob(reconcileJobId(uuid), RECONCILE_JOB_KIND, uuid, input.reconcileSeconds ?? DEFAULT_RECONCILE_SECONDS, input.reconcileSeconds === undefined);
+    await this.upsertJob(syncJobId(uuid), 'sync', uuid, input.pollSeconds ?? DEFAULT_POLL_SECONDS, input.pollSeconds === undefined);
+    await this.upsertJob(reconcileJobId(uuid), RECONCILE_JOB_KIND, uuid, input.reconcileSeconds ?? DEFAULT_RECONCILE_SECONDS, input.reconcileSeconds === undefined);
     await new SyncLogWriter(store, clock, { repository: uuid }).write({
       mode: 'none/none',
       action: 'configure',
@@ -482,8 +484,7 @@ class UshahidiSourceService implements UshahidiSources {
       message: `${existing ? 'Updated' : 'Added'} Ushahidi source ${name} (${input.type}) at ${url}: posts become ${resource} records`,
     });
     return sourceView(record);
-    },
-
+  }
 
   async list(): Promise<SourceView[]> {
     return (await this.store.listRepositories()).filter(isSource).map(sourceView);
@@ -563,8 +564,7 @@ class UshahidiSourceService implements UshahidiSources {
       ...(username === undefined || password === undefined ? {} : { username, password }),
       ...(timeZone === undefined ? {} : { timeZone }),
     });
-  };
-
+  }
 
   private clientFor(repository: RepositoryRecord, settings: SourceSettings): CachedClient {
     const signature = JSON.stringify([repository.apitype, repository.url, settings.username, settings.password, settings.time_zone]);
@@ -750,7 +750,7 @@ class UshahidiSourceService implements UshahidiSources {
     } catch (error) {
       await outcome.fail(error, 'push/outgoing', 'send');
     }
-
+  }
 
   private async reconcileWork(ctx: StatusSyncContext, log: SyncLogWriter, tap: RunTap, outcome: WorkOutcome): Promise<void> {
     tap.phase = 'reconcile';
@@ -778,7 +778,7 @@ class UshahidiSourceService implements UshahidiSources {
     } catch (error) {
       await outcome.fail(error, 'none/none', 'reconcile');
     }
-
+  }
 
   private async upsertJob(id: string, kind: string, target: string, seconds: number, keepExisting: boolean): Promise<void> {
     const existing = await this.store.getJob(id);
