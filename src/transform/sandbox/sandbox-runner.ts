@@ -93,6 +93,9 @@ export class SandboxRunner {
       this.failAll({ kind: 'crashed', message: 'the transform engine is closed' });
       return;
     }
+    // Hold the event loop while waiting: an idle sandbox is unreferenced, and without this a
+    // process with nothing else to do would end mid-wait (exit 13, "unsettled top-level await").
+    this.setReferenced(child, true);
     this.killChild(child, { kind: 'crashed', message: 'the transform engine is closed' });
     if (child.exitCode === null && child.signalCode === null) {
       await new Promise<void>((resolve) => child.once('exit', () => resolve()));
