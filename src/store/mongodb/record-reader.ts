@@ -3,7 +3,7 @@
  * session so they also see the transaction's own writes.
  */
 import type { ClientSession } from 'mongodb';
-import { dataValue } from '../../s3xml/model.js';
+import { tallyFieldValues } from '../field-value-tally.js';
 import type { FieldValue } from '../../s3xml/model.js';
 import type { RecordQuery, StoredRecord } from '../store.js';
 import { compareCodePoints } from '../url-filter-match.js';
@@ -105,41 +105,14 @@ export class RecordReader {
         this.options,
       )
       .toArray();
-    const merged = new Map<string, { value: FieldValue; count: number; texts: Map<string, number> }>();
-    for (const sample of samples) {
-      const raw = sample._id.raw ?? undefined;
-      const text = sample._id.text ?? undefined;
-      const value = dataValue({ field, ...(raw !== undefined ? { value: raw } : {}), ...(text !== undefined ? { text } : {}) });
-      if (value === null) continue;
-      const key = JSON.stringify(value);
-      let entry = merged.get(key);
-      if (!entry) {
-        entry = { value, count: 0, texts: new Map() };
-        merged.set(key, entry);
-      }
-      entry.count += sample.count;
-      if (text !== undefined) entry.texts.set(text, (entry.texts.get(text) ?? 0) + sample.count);
-    }
-    const results = [...merged.entries()]
-      .sort(([keyA, a], [keyB, b]) => b.count - a.count || (keyA < keyB ? -1 : keyA > keyB ? 1 : 0))
-      .map(([, entry]) => {
-        const result: FieldValueCount = { value: entry.value, count: entry.count };
-        const label = mostFrequent(entry.texts);
-        if (label !== undefined) result.text = label;
-        return result;
-      });
-    return limit === undefined ? results : results.slice(0, limit);
+    return tallyFieldValues(
+      field,
+      samples.map((sample) => ({
+        ...(sample._id.raw != null ? { raw: sample._id.raw } : {}),
+        ...(sample._id.text != null ? { text: sample._id.text } : {}),
+        count: sample.count,
+      })),
+      limit,
+    );
   }
-}
-
-function mostFrequent(counts: Map<string, number>): string | undefined {
-  let best: string | undefined;
-  let bestCount = -1;
-  for (const [text, count] of counts) {
-    if (count > bestCount || (count === bestCount && best !== undefined && text < best)) {
-      best = text;
-      bestCount = count;
-    }
-  }
-  return best;
 }

@@ -3,7 +3,7 @@
  * last commit) and one on the write connection (used inside a transaction, sees its own writes).
  */
 import type Database from 'better-sqlite3';
-import { dataValue } from '../../s3xml/model.js';
+import { tallyFieldValues } from '../field-value-tally.js';
 import type { FieldValue } from '../../s3xml/model.js';
 import type { RecordQuery, StoredRecord } from '../store.js';
 import { buildRecordCount, buildRecordQuery, DRIVING_FILTER_LIMIT, drivingFilterProbes } from './record-query.js';
@@ -123,39 +123,14 @@ export class RecordReader {
    * value counts as one value (it is not split into options); NULL values are left out.
    */
   fieldValues(resource: string, field: string, limit?: number): FieldValueCount[] {
-    const merged = new Map<string, { value: FieldValue; count: number; texts: Map<string, number> }>();
-    for (const sample of this.fieldSamples.all(resource, field)) {
-      const value = dataValue({ field, ...(sample.raw !== null ? { value: sample.raw } : {}), ...(sample.text !== null ? { text: sample.text } : {}) });
-      if (value === null) continue;
-      const key = JSON.stringify(value);
-      let entry = merged.get(key);
-      if (!entry) {
-        entry = { value, count: 0, texts: new Map() };
-        merged.set(key, entry);
-      }
-      entry.count += sample.count;
-      if (sample.text !== null) entry.texts.set(sample.text, (entry.texts.get(sample.text) ?? 0) + sample.count);
-    }
-    const results = [...merged.entries()]
-      .sort(([keyA, a], [keyB, b]) => b.count - a.count || (keyA < keyB ? -1 : keyA > keyB ? 1 : 0))
-      .map(([, entry]) => {
-        const result: FieldValueCount = { value: entry.value, count: entry.count };
-        const label = mostFrequent(entry.texts);
-        if (label !== undefined) result.text = label;
-        return result;
-      });
-    return limit === undefined ? results : results.slice(0, limit);
+    return tallyFieldValues(
+      field,
+      this.fieldSamples.all(resource, field).map((sample) => ({
+        ...(sample.raw !== null ? { raw: sample.raw } : {}),
+        ...(sample.text !== null ? { text: sample.text } : {}),
+        count: sample.count,
+      })),
+      limit,
+    );
   }
-}
-
-function mostFrequent(counts: Map<string, number>): string | undefined {
-  let best: string | undefined;
-  let bestCount = -1;
-  for (const [text, count] of counts) {
-    if (count > bestCount || (count === bestCount && best !== undefined && text < best)) {
-      best = text;
-      bestCount = count;
-    }
-  }
-  return best;
 }
