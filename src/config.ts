@@ -35,6 +35,11 @@ export interface SluiceConfig {
   secretKey?: string;
   /** Run the job scheduler in this process (`sluice start` does unless told otherwise). */
   worker: boolean;
+  /**
+   * Announce this gateway on the LAN over mDNS and listen for others (src/discovery). `sluice start`
+   * turns it on unless --no-discovery; elsewhere (tests, library use) it is off unless asked.
+   */
+  discovery: boolean;
 }
 
 export interface ConfigArguments {
@@ -48,6 +53,9 @@ export interface ConfigArguments {
   baseUrl?: string;
   logLevel?: string;
   worker?: boolean;
+  discovery?: boolean;
+  /** What discovery is when neither an argument nor SLUICE_DISCOVERY says (true for `sluice start`). */
+  discoveryByDefault?: boolean;
 }
 
 /** The repository root (where package.json, stylesheets/ and mappings/ are). */
@@ -74,6 +82,13 @@ function parseSize(value: string, name: string): number {
   return Number(m[1]) * unit;
 }
 
+function parseSwitch(value: string | undefined, name: string): boolean | undefined {
+  if (value === undefined || value === '') return undefined;
+  if (/^(1|true|yes|on)$/i.test(value)) return true;
+  if (/^(0|false|no|off)$/i.test(value)) return false;
+  throw new SluiceError('BAD_CONFIG', `${name} "${value}" is not on or off`, { fix: `Set ${name} to true or false` });
+}
+
 export function loadConfig(args: ConfigArguments, env: Record<string, string | undefined>): SluiceConfig {
   const host = args.host ?? env.SLUICE_HOST ?? '127.0.0.1';
   const port = parsePort(args.port ?? env.SLUICE_PORT ?? 8080);
@@ -98,5 +113,6 @@ export function loadConfig(args: ConfigArguments, env: Record<string, string | u
     standardsDir: path.resolve(env.SLUICE_STANDARDS_DIR ?? path.join(repoRoot, '..', 'shared', 'standards')),
     secretKey: env.SLUICE_SECRET_KEY || undefined,
     worker: args.worker ?? true,
+    discovery: args.discovery ?? parseSwitch(env.SLUICE_DISCOVERY, 'SLUICE_DISCOVERY') ?? args.discoveryByDefault ?? false,
   };
 }

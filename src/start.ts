@@ -17,6 +17,12 @@ import { consoleRouter } from './http/console-route.js';
 import { registerRepositoryRoutes } from './http/api/repositories.js';
 import { ApiRegistry } from './http/api/schema-registry.js';
 import { registerSyncRoutes } from './http/api/sync-api.js';
+import { registerPoolRoutes } from './http/api/pools.js';
+import { startGatewayDiscovery } from './discovery/gateway-discovery.js';
+import type { DiscoveryService, MdnsSocketOptions } from './discovery/mdns.js';
+import { Beacon } from './pools/beacon.js';
+import { PoolRegistry } from './pools/pool-registry.js';
+import { createSecretBox, loadSecretKey } from './secrets.js';
 import { createSyncRuntime, type SyncRuntimeOptions } from './sync/runtime.js';
 import type { SyncModule } from './sync/sync-module.js';
 import { formatsRouter } from './http/formats-route.js';
@@ -57,12 +63,23 @@ export interface RunningGateway {
   server: Server;
   /** Repositories, tasks, runs, conflicts (see src/sync/README.md). */
   sync: SyncModule;
+  /** Beacon interests, discovered gateways and sync pools (src/pools). */
+  beacon: Beacon;
+  pools: PoolRegistry;
+  /** The mDNS service when config.discovery is on. */
+  discovery?: DiscoveryService;
   close(): Promise<void>;
 }
 
 export async function startGateway(
   config: SluiceConfig,
-  options: { logger: Logger; clock?: Clock; print?: (line: string) => void; syncOverrides?: SyncRuntimeOptions['overrides'] },
+  options: {
+    logger: Logger;
+    clock?: Clock;
+    print?: (line: string) => void;
+    syncOverrides?: SyncRuntimeOptions['overrides'];
+    discovery?: { socket?: MdnsSocketOptions; browseIntervalMs?: number };
+  },
 ): Promise<RunningGateway> {
   const { logger } = options;
   const clock = options.clock ?? systemClock;
@@ -83,15 +100,35 @@ export async function startGateway(
       if (seeded > 0) logger.info({ records: seeded }, 'demo data loaded');
     }
     const authenticator = new Authenticator(store, clock);
-    const syncRuntime = createSyncRuntime({ store, config, logger, clock, identity, ...(options.syncOverrides ? { overrides: options.syncOverrides } : {}) });
-    const api = new ApiRegistry(authenticator);
-    registerRepositoryRoutes(api, syncRuntime.sync);
-    registerSyncRoutes(api, syncRuntime.sync, store);
     const engine = createTransformEngine({
       stylesheetsDir: config.stylesheetsDir,
       cacheDir: path.join(config.dataDir, 'cache', 'xslt'),
       allowedDirs: [config.mappingsDir],
     });
+    // One engine (one sandbox, one compile cache in memory) for the console, the formats and the
+    // mappings that sync runs apply.
+    const syncRuntime = createSyncRuntime({
+      store,
+      config,
+      logger,
+      clock,
+      identity,
+      sharedEngine: engine,
+      ...(options.syncOverrides ? { overrides: options.syncOverrides } : {}),
+    });
+    const api = new ApiRegistry(authenticator);
+    registerRepositoryRoutes(api, syncRuntime.sync);
+    registerSyncRoutes(api, syncRuntime.sync, store);
+    const beacon = new Beacon(store, clock);
+    const pools = new PoolRegistry({
+      store,
+      clock,
+      repositories: syncRuntime.sync.repositories,
+      tasks: syncRuntime.sync.tasks,
+      secrets: createSecretBox(loadSecretKey({ dataDir: config.dataDir, ...(config.secretKey === undefined ? {} : { secretKey: config.secretKey }) })),
+    });
+    let discovery: DiscoveryService | undefined;
+    registerPoolRoutes(api, { pools, beacon, browse: () => discovery?.browse() });
     const validator = createXsdValidator({ standardsDir: config.standardsDir });
     const converter = createConverterFor(engine, { ...config, validator });
     const app = createApp({
@@ -117,6 +154,7 @@ export async function startGateway(
           version,
           sync: syncRuntime.sync,
           sources: syncRuntime.sources,
+          peerOptions: syncRuntime.peerOptions,
           engine,
           stylesheetsDir: config.stylesheetsDir,
           mappingsDir: config.mappingsDir,
@@ -156,6 +194,24 @@ export async function startGateway(
     const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
     const url = `http://${host}:${address.port}`;
     logger.info({ url, uuid: identity.uuid, demo: config.demo }, `listening on ${url}`);
+    if (config.discovery) {
+      discovery = await startGatewayDiscovery({
+        store,
+        beacon,
+        logger,
+        identity,
+        version,
+        host: address.address,
+        port: address.port,
+        basePath: new URL(config.baseUrl).pathname.replace(/\/+$/, ''),
+        ...(options.discovery?.browseIntervalMs === undefined ? {} : { browseIntervalMs: options.discovery.browseIntervalMs }),
+        ...(options.discovery?.socket ? { socket: options.discovery.socket } : {}),
+      }).catch((error: unknown) => {
+        // A LAN without multicast (or port 5353 held exclusively) must not keep the gateway down.
+        logger.warn({ err: (error as Error).message }, 'LAN discovery is unavailable; the gateway runs without it');
+        return undefined;
+      });
+    }
     const scheduler = config.worker ? syncRuntime.sync.createScheduler() : undefined;
     await scheduler?.start();
     if (config.demo) logger.warn('demo mode: records can be read without credentials');
@@ -165,7 +221,11 @@ export async function startGateway(
       store,
       server,
       sync: syncRuntime.sync,
+      beacon,
+      pools,
+      ...(discovery ? { discovery } : {}),
       async close() {
+        await discovery?.stop();
         await scheduler?.stop();
         await new Promise<void>((resolve) => {
           server.close(() => resolve());

@@ -14,6 +14,8 @@ import { registerTransformCommand } from './commands/transform.js';
 import { registerSourceCommand } from './commands/source.js';
 import { registerBundleCommand } from './commands/bundle.js';
 import { registerBackupCommands } from './commands/backup.js';
+import { registerDiscoverCommand } from './commands/discover.js';
+import { registerPoolCommand } from './commands/pool.js';
 import { EXIT, exitCodeFor } from './exit-codes.js';
 
 export function buildProgram(): Command {
@@ -35,6 +37,8 @@ export function buildProgram(): Command {
   registerSourceCommand(program);
   registerBundleCommand(program);
   registerBackupCommands(program);
+  registerDiscoverCommand(program);
+  registerPoolCommand(program);
   return program;
 }
 

@@ -1,7 +1,7 @@
 /**
- * The unmapped-values report of an instance: the instance's current stylesheet run over the
- * documents that recent runs with its repositories captured (inbound ones in the inbound
- * direction, outbound ones outbound), counting the `sluice:mapping` reports it makes. Answers are
+ * The unmapped-values report of an instance: the instance's current stylesheet run in the inbound
+ * direction over the documents that recent runs with its repositories received (captured pulls,
+ * which are kept as the peer sent them), counting the `sluice:mapping` reports it makes. Answers are
  * cached by stylesheet and documents, so a page reload does not transform again.
  */
 import { createHash } from 'node:crypto';
@@ -42,7 +42,11 @@ export class UnmappedReports {
 
   async report(instance: string, xsl: string): Promise<UnmappedReport> {
     const repositories = await repositoriesUsing(this.store, instance);
-    const payloads = await recentPayloads(this.store, { repositories: repositories.map((repository) => repository.uuid), limit: PAYLOADS_FOR_REPORT });
+    // A captured push is the document as sent, already through the outbound mapping: mapping it
+    // again would report the peer's own values as unmapped. Outbound misses are in the sync log.
+    const payloads = (await recentPayloads(this.store, { repositories: repositories.map((repository) => repository.uuid), limit: PAYLOADS_FOR_REPORT * 3 }))
+      .filter((payload) => payload.direction === 'inbound')
+      .slice(0, PAYLOADS_FOR_REPORT);
     const key = createHash('sha256')
       .update(xsl)
       .update(JSON.stringify(payloads.map((payload) => [payload.run, payload.index])))

@@ -72,7 +72,9 @@ export function syncEndpointsRouter(deps: SyncEndpointDeps): Router {
   router.get('/sync/config.json', async (_req, res) => {
     // The bundle signing key (src/bundles/signing-key.ts publishes it in the settings): peers keep it to check our offline bundles.
     const publicKey = await deps.store.getSetting('bundle.public_key');
-    res.json({ uuid: deps.identity.uuid, name: deps.identity.name, apitype: 'eden', software: 'sluice', version: deps.version, ...(publicKey ? { public_key: publicKey } : {}) });
+    // The beacon's interest tags (src/pools/beacon.ts keeps them in this setting as JSON).
+    const interests = JSON.parse((await deps.store.getSetting('beacon.interests')) || '[]') as unknown;
+    res.json({ uuid: deps.identity.uuid, name: deps.identity.name, apitype: 'eden', software: 'sluice', version: deps.version, ...(publicKey ? { public_key: publicKey } : {}), interests });
   });
 
   router.post(

@@ -26,12 +26,14 @@ import type {
   CheckpointRecord,
   ConflictEntry,
   ConflictQuery,
+  DiscoveredGatewayRecord,
   JobRecord,
   LeaseRecord,
   LogEntry,
   LogQuery,
   NewConflict,
   NewLogEntry,
+  PoolRecord,
   RecordQuery,
   RecordWrite,
   RepositoryRecord,
@@ -44,6 +46,7 @@ import type {
   UserRecord,
 } from './store.js';
 import type { StoreCollections } from './mongodb/collections.js';
+import { DiscoveryState } from './mongodb/discovery-state.js';
 import { GatewayState } from './mongodb/gateway-state.js';
 import { RecordReader } from './mongodb/record-reader.js';
 import { RecordWriter } from './mongodb/record-writer.js';
@@ -139,6 +142,7 @@ class MongoStore implements Store {
   private readonly committed: RecordReader;
   private readonly gatewayState: GatewayState;
   private readonly syncState: SyncState;
+  private readonly discoveryState: DiscoveryState;
   private closed = false;
 
   constructor(
@@ -148,6 +152,7 @@ class MongoStore implements Store {
     this.committed = new RecordReader(collections);
     this.gatewayState = new GatewayState(collections);
     this.syncState = new SyncState(collections);
+    this.discoveryState = new DiscoveryState(collections);
   }
 
   private assertUsable(): void {
@@ -312,6 +317,33 @@ class MongoStore implements Store {
   }
   listLog(query: LogQuery = {}): Promise<LogEntry[]> {
     return this.read(() => this.gatewayState.listLog(query));
+  }
+
+  // LAN discovery and sync pools (mongodb/discovery-state.ts)
+
+  getDiscoveredGateway(uuid: string): Promise<DiscoveredGatewayRecord | undefined> {
+    return this.read(() => this.discoveryState.getDiscoveredGateway(uuid));
+  }
+  listDiscoveredGateways(): Promise<DiscoveredGatewayRecord[]> {
+    return this.read(() => this.discoveryState.listDiscoveredGateways());
+  }
+  putDiscoveredGateway(gateway: DiscoveredGatewayRecord): Promise<void> {
+    return this.writeOne(() => this.discoveryState.putDiscoveredGateway(gateway));
+  }
+  deleteDiscoveredGateway(uuid: string): Promise<void> {
+    return this.writeOne(() => this.discoveryState.deleteDiscoveredGateway(uuid));
+  }
+  getPool(name: string): Promise<PoolRecord | undefined> {
+    return this.read(() => this.discoveryState.getPool(name));
+  }
+  listPools(): Promise<PoolRecord[]> {
+    return this.read(() => this.discoveryState.listPools());
+  }
+  putPool(pool: PoolRecord): Promise<void> {
+    return this.writeOne(() => this.discoveryState.putPool(pool));
+  }
+  deletePool(name: string): Promise<void> {
+    return this.writeOne(() => this.discoveryState.deletePool(name));
   }
 
   // Sync state

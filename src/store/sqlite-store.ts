@@ -18,6 +18,7 @@ import type {
   CheckpointRecord,
   ConflictEntry,
   ConflictQuery,
+  DiscoveredGatewayRecord,
   JobRecord,
   LeaseRecord,
   RunQuery,
@@ -27,6 +28,7 @@ import type {
   LogQuery,
   NewConflict,
   NewLogEntry,
+  PoolRecord,
   RecordQuery,
   RecordWrite,
   RepositoryRecord,
@@ -36,10 +38,12 @@ import type {
   UserRecord,
 } from './store.js';
 import { AsyncMutex } from './sqlite/async-mutex.js';
+import { FieldIndex, filteredFields } from './sqlite/field-index.js';
 import { openConnections } from './sqlite/connections.js';
 import { RecordReader } from './sqlite/record-reader.js';
 import { conflictFromRow, logFromRow, repositoryFromRow, userFromRow } from './sqlite/state-rows.js';
 import type { ConflictRow, LogRow, RepositoryRow, UserRow } from './sqlite/state-rows.js';
+import { DiscoveryStateTables } from './sqlite/discovery-state.js';
 import { SyncStateTables } from './sqlite/sync-state.js';
 import { WriteSession } from './sqlite/write-session.js';
 
@@ -132,10 +136,21 @@ class SqliteTransaction implements StoreTransaction {
     return this.use(() => this.reader.findByUuid(uuid));
   }
   queryRecords(query: RecordQuery): Promise<StoredRecord[]> {
-    return this.use(() => this.reader.queryRecords(query));
+    return this.use(() => {
+      this.indexFilteredFields(query);
+      return this.reader.queryRecords(query);
+    });
   }
   countRecords(query: RecordQuery): Promise<number> {
-    return this.use(() => this.reader.countRecords(query));
+    return this.use(() => {
+      this.indexFilteredFields(query);
+      return this.reader.countRecords(query);
+    });
+  }
+  /** Inside the transaction its own registrations count, committed or not. */
+  private indexFilteredFields(query: RecordQuery): void {
+    const missing = this.session.fieldIndex.missing(query.resource, filteredFields(query));
+    if (missing.length > 0) this.session.indexFields(query.resource, missing);
   }
   putRecord(record: RecordWrite): Promise<StoredRecord> {
     return this.use(() => this.session.putRecord(record));
@@ -171,9 +186,12 @@ class SqliteStore implements Store {
   private readonly committed: RecordReader;
   /** Reads inside a transaction: its own writes included. */
   private readonly uncommitted: RecordReader;
+  /** The field registrations as the reader connection sees them (last commit). */
+  private readonly committedFields: FieldIndex;
   private closed = false;
   private readonly statements: ReturnType<typeof prepareStateStatements>;
   private readonly syncState: SyncStateTables;
+  private readonly discoveryState: DiscoveryStateTables;
 
   constructor(
     private readonly writer: Database.Database,
@@ -182,8 +200,10 @@ class SqliteStore implements Store {
     this.session = new WriteSession(writer);
     this.committed = new RecordReader(reader);
     this.uncommitted = new RecordReader(writer);
+    this.committedFields = new FieldIndex(reader);
     this.statements = prepareStateStatements(writer, reader);
     this.syncState = new SyncStateTables(writer, reader);
+    this.discoveryState = new DiscoveryStateTables(writer, reader);
   }
 
   private assertUsable(): void {
@@ -257,11 +277,24 @@ class SqliteStore implements Store {
   findByUuid(uuid: string): Promise<StoredRecord[]> {
     return this.read(() => this.committed.findByUuid(uuid));
   }
-  queryRecords(query: RecordQuery): Promise<StoredRecord[]> {
+  async queryRecords(query: RecordQuery): Promise<StoredRecord[]> {
+    await this.indexFilteredFields(query);
     return this.read(() => this.committed.queryRecords(query));
   }
-  countRecords(query: RecordQuery): Promise<number> {
+  async countRecords(query: RecordQuery): Promise<number> {
+    await this.indexFilteredFields(query);
     return this.read(() => this.committed.countRecords(query));
+  }
+
+  /**
+   * A filter on a field not indexed yet indexes it first (field-index.ts), in a write of its own;
+   * checked against the last commit, which is what the read will see.
+   */
+  private async indexFilteredFields(query: RecordQuery): Promise<void> {
+    const fields = filteredFields(query);
+    if (fields.length === 0) return;
+    const missing = await this.read(() => this.committedFields.missing(query.resource, fields));
+    if (missing.length > 0) await this.write((session) => session.indexFields(query.resource, missing));
   }
   putRecord(record: RecordWrite): Promise<StoredRecord> {
     return this.write((session) => session.putRecord(record));
@@ -488,6 +521,33 @@ class SqliteStore implements Store {
   }
   trimRunCaptures(keep: number): Promise<number> {
     return this.write(() => this.syncState.trimRunCaptures(keep));
+  }
+
+  // LAN discovery and sync pools (sqlite/discovery-state.ts)
+
+  getDiscoveredGateway(uuid: string): Promise<DiscoveredGatewayRecord | undefined> {
+    return this.read(() => this.discoveryState.getDiscoveredGateway(uuid));
+  }
+  listDiscoveredGateways(): Promise<DiscoveredGatewayRecord[]> {
+    return this.read(() => this.discoveryState.listDiscoveredGateways());
+  }
+  putDiscoveredGateway(gateway: DiscoveredGatewayRecord): Promise<void> {
+    return this.write(() => this.discoveryState.putDiscoveredGateway(gateway));
+  }
+  deleteDiscoveredGateway(uuid: string): Promise<void> {
+    return this.write(() => this.discoveryState.deleteDiscoveredGateway(uuid));
+  }
+  getPool(name: string): Promise<PoolRecord | undefined> {
+    return this.read(() => this.discoveryState.getPool(name));
+  }
+  listPools(): Promise<PoolRecord[]> {
+    return this.read(() => this.discoveryState.listPools());
+  }
+  putPool(pool: PoolRecord): Promise<void> {
+    return this.write(() => this.discoveryState.putPool(pool));
+  }
+  deletePool(name: string): Promise<void> {
+    return this.write(() => this.discoveryState.deletePool(name));
   }
 
   /** Waits for the running transaction, then closes both connections. Closing twice is harmless. */

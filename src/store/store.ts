@@ -273,6 +273,38 @@ export interface RunQuery {
   limit?: number;
 }
 
+// ---------------------------------------------------------------------------------------------
+// LAN discovery and sync pools (src/discovery, src/pools).
+
+/** A gateway seen on the LAN (mDNS), as last advertised. */
+export interface DiscoveredGatewayRecord {
+  /** The gateway's uuid as it advertised it (what a later fingerprint must confirm). */
+  uuid: string;
+  name: string;
+  /** Base URL built from the advertisement (SRV target address, port, base path). */
+  url: string;
+  /** Free-form advertisement details owned by src/discovery (tables, interests, versions). */
+  advert: Record<string, unknown>;
+  first_seen_at: string;
+  last_seen_at: string;
+}
+
+/** A sync pool: partners sharing tags, a task template and optionally credentials. */
+export interface PoolRecord {
+  /** The pool's key; never changes. */
+  name: string;
+  tags: string[];
+  /** Free-form template owned by src/pools (resources, task settings, schedule). */
+  template: Record<string, unknown>;
+  username?: string;
+  /** Sealed with the secret box (owner `pool:<name>`); never returned by the API. */
+  password?: string;
+  /** Gateway uuids an administrator turned down as candidates. */
+  rejected: string[];
+  created_at: string;
+  updated_at: string;
+}
+
 /** Reads and writes on records; available on the store and inside a transaction. */
 export interface RecordAccess {
   getRecord(resource: string, uuid: string): Promise<StoredRecord | undefined>;
@@ -379,6 +411,22 @@ export interface Store extends RecordAccess, CheckpointAccess {
   listRuns(query?: RunQuery): Promise<RunRecord[]>;
   /** Empties the captures of every run but the newest `keep`; returns how many runs were trimmed. */
   trimRunCaptures(keep: number): Promise<number>;
+
+  // LAN discovery: gateways seen on the network
+  getDiscoveredGateway(uuid: string): Promise<DiscoveredGatewayRecord | undefined>;
+  /** Ordered by name, uuid. */
+  listDiscoveredGateways(): Promise<DiscoveredGatewayRecord[]>;
+  /** Insert or replace by uuid. */
+  putDiscoveredGateway(gateway: DiscoveredGatewayRecord): Promise<void>;
+  deleteDiscoveredGateway(uuid: string): Promise<void>;
+
+  // Sync pools
+  getPool(name: string): Promise<PoolRecord | undefined>;
+  /** Ordered by name. */
+  listPools(): Promise<PoolRecord[]>;
+  /** Insert or replace by name. */
+  putPool(pool: PoolRecord): Promise<void>;
+  deletePool(name: string): Promise<void>;
 
   close(): Promise<void>;
 }

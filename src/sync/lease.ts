@@ -95,3 +95,27 @@ export async function acquireLease(options: LeaseOptions, name: string): Promise
     },
   };
 }
+
+export function tickLeaseName(job: string): string {
+  return `schedule:${job}`;
+}
+
+/**
+ * Claims one tick of a scheduled job for `holder`, so that of all the processes sharing the store
+ * exactly one runs it. The claim is a lease held until `windowEnd` and never released: a process
+ * that fires the same tick later (a slower node) finds it held and stands back, and the next tick's
+ * claims begin only after it has expired. A process that fires after `windowEnd` does not claim at
+ * all (the tick's window is over; it would otherwise run the tick a second time).
+ */
+export async function claimTick(
+  options: { store: Pick<Store, 'acquireLease'>; holder: string; now: number },
+  job: string,
+  tick: number,
+  windowEnd: number,
+): Promise<boolean> {
+  const { store, holder, now } = options;
+  if (now >= windowEnd) return false;
+  // The tick is part of the holder: "already held by this holder" must not cover the next tick.
+  const claim = await store.acquireLease(tickLeaseName(job), `${holder}@${new Date(tick).toISOString()}`, now, windowEnd - now);
+  return claim !== undefined;
+}

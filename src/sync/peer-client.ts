@@ -7,10 +7,18 @@
  *
  * Credentials go out as pre-emptive HTTP Basic (as Eden's adapter does) and never into a URL, a
  * capture or a log line.
+ *
+ * Wire format: S3XML always for Eden. A Sluice peer may be spoken to in S3JSON (`wireFormat`):
+ * pulls ask `GET /sync/sync.s3json` (Eden's `.s3json` representation) and pushes POST S3JSON to the
+ * same path. The client converts at the seam, so pull and push keep handling S3XML documents.
  */
 import { SluiceError } from '../errors.js';
 import { classifyFailure, parseRetryAfter, UpstreamStatusError, withRetry, type RetryDecision, type RetryOptions, type RetryPolicy } from '../net/retry.js';
 import { formatTimestamp, type Clock } from '../s3xml/timestamps.js';
+import { parseS3XML } from '../s3xml/parse.js';
+import { parseS3JSON, stringifyS3JSON } from '../s3xml/s3json.js';
+import { serializeS3XML } from '../s3xml/serialize.js';
+import type { WireFormat } from '../transports/low-bandwidth-settings.js';
 import type { CaptureRecorder } from './capture.js';
 import { RETRYABLE_TRANSPORT_CODES, type PeerRequest, type PeerResponse, type PeerTransport } from './transport.js';
 
@@ -47,6 +55,8 @@ export interface PeerClientOptions {
   recorder?: CaptureRecorder;
   signal?: AbortSignal;
   onRetry?: (notice: RetryNotice) => void;
+  /** `s3json` for Sluice peers that should be spoken to in S3JSON; default `s3xml`. */
+  wireFormat?: WireFormat;
 }
 
 export interface PullParams {
@@ -117,11 +127,40 @@ export function classifyPeerFailure(error: unknown, policy: RetryPolicy): RetryD
   return classifyFailure(error, policy);
 }
 
+/** An S3JSON page as the S3XML document the pull reads (root attributes such as last_seq kept). */
+function s3xmlOfS3JSON(body: Buffer, what: string): Buffer {
+  try {
+    return Buffer.from(serializeS3XML(parseS3JSON(body.toString('utf8'))), 'utf8');
+  } catch (error) {
+    throw new SluiceError('PEER_BAD_RESPONSE', `${what}: the peer's answer is not S3JSON: ${error instanceof Error ? error.message : String(error)}`, {
+      status: 502,
+      cause: error,
+      fix: 'A cut or garbled answer: the next run asks for the same page again. If it persists, set the repository\'s wire_format to s3xml',
+    });
+  }
+}
+
+/**
+ * The push document in the wire format. A record S3JSON cannot carry (a field named like an
+ * S3JSON key) sends that page as S3XML instead, which the Sluice peer reads as well.
+ */
+async function pushBody(document: Buffer, wireFormat: WireFormat): Promise<{ format: WireFormat; body: Buffer }> {
+  if (wireFormat === 's3xml') return { format: 's3xml', body: document };
+  try {
+    return { format: 's3json', body: Buffer.from(stringifyS3JSON(await parseS3XML(document)), 'utf8') };
+  } catch (error) {
+    if (error instanceof SluiceError && error.code === 'S3JSON_UNSERIALIZABLE') return { format: 's3xml', body: document };
+    throw error;
+  }
+}
+
 export class PeerClient {
   readonly baseUrl: string;
+  readonly wireFormat: WireFormat;
 
   constructor(private readonly options: PeerClientOptions) {
     this.baseUrl = options.baseUrl.replace(/\/+$/, '');
+    this.wireFormat = options.wireFormat ?? 's3xml';
   }
 
   private url(path: string, query: [string, string][] = []): string {
@@ -285,15 +324,20 @@ export class PeerClient {
       const at = filter.indexOf('=');
       query.push([`[~]${filter.slice(0, at)}`, filter.slice(at + 1)]);
     }
+    const json = this.wireFormat === 's3json';
     const response = await this.exchange(
       `pull ${params.resource}`,
       'pull/outgoing',
       params.resource,
-      { method: 'GET', url: this.url('/sync/sync.xml', query), headers: { accept: 'application/xml, text/xml' } },
+      {
+        method: 'GET',
+        url: this.url(json ? '/sync/sync.s3json' : '/sync/sync.xml', query),
+        headers: { accept: json ? 'application/json' : 'application/xml, text/xml' },
+      },
       true,
       (res) => res.status === 200,
     );
-    return response.body;
+    return json ? s3xmlOfS3JSON(response.body, `pull ${params.resource}`) : response.body;
   }
 
   /** One push; resolves with Eden's reply, throws PEER_PUSH_FAILED when the peer says it failed. */
@@ -306,15 +350,17 @@ export class PeerClient {
       ['conflict_policy', params.conflictPolicy],
     ];
     if (params.msince !== undefined) query.push(['msince', params.msince]);
+    const wire = await pushBody(document, this.wireFormat);
+    const json = wire.format === 's3json';
     const response = await this.exchange(
       `push ${params.resource}`,
       'push/outgoing',
       params.resource,
       {
         method: 'POST',
-        url: this.url('/sync/sync.xml', query),
-        headers: { 'content-type': 'text/xml; charset=utf-8', accept: 'application/json' },
-        body: document,
+        url: this.url(json ? '/sync/sync.s3json' : '/sync/sync.xml', query),
+        headers: { 'content-type': json ? 'application/json; charset=utf-8' : 'text/xml; charset=utf-8', accept: 'application/json' },
+        body: wire.body,
       },
       true,
       (res) => res.status === 200,

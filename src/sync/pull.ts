@@ -18,8 +18,9 @@ import type { S3Resource } from '../s3xml/model.js';
 import { addSeconds, formatTimestamp } from '../s3xml/timestamps.js';
 import type { SyncTaskRecord } from '../store/store.js';
 import { checkpointId, pageStore, readCheckpoint, type PullCheckpoint } from './checkpoints.js';
-import { addImport, checkAborted, emptyReplication, type ReplicationContext, type ReplicationResult } from './replication.js';
+import { addImport, checkAborted, emptyReplication, peerResource, type ReplicationContext, type ReplicationResult } from './replication.js';
 import { settingsOf } from './task-settings.js';
+import { echoRecorder } from '../transports/echo-suppression.js';
 
 /** Records of one Eden document written per transaction. */
 const EDEN_IMPORT_PAGE = 500;
@@ -108,7 +109,7 @@ async function pullBySeq(ctx: ReplicationContext, task: SyncTaskRecord, id: stri
   let position: PullCheckpoint = { ...before, seq: before.seq ?? 0 };
   const fetchPage = (sinceSeq: number): Promise<Buffer> => {
     const request = ctx.client.pull({
-      resource: task.resource,
+      resource: peerResource(ctx, task.resource),
       repository: ctx.ownUuid,
       sinceSeq,
       limit: ctx.pageSize,
@@ -122,10 +123,10 @@ async function pullBySeq(ctx: ReplicationContext, task: SyncTaskRecord, id: stri
   let next: Promise<Buffer> | undefined = fetchPage(position.seq!);
   while (next) {
     checkAborted(ctx.signal);
-    const body = await next;
+    const received = await next;
     next = undefined;
-    total.bytes += body.length;
-    const page = await parsePage(body);
+    total.bytes += received.length;
+    const page = await parsePage(ctx.mapping ? await ctx.mapping.inbound(received) : received);
     const lastSeq = Number(page.root.last_seq);
     if (page.root.last_seq === undefined || !Number.isInteger(lastSeq)) {
       throw new SluiceError('PEER_NO_CHANGE_FEED', 'the peer answered without last_seq: it does not page its change feed by seq', {
@@ -144,9 +145,12 @@ async function pullBySeq(ctx: ReplicationContext, task: SyncTaskRecord, id: stri
     const mtime = laterOf(position.mtime, youngestOf(page.resources, task.resource));
     const reached: PullCheckpoint = mtime === undefined ? { seq: lastSeq } : { seq: lastSeq, mtime };
     const view = pageStore(ctx.store, { id, task: task.id, value: reached, at: formatTimestamp(ctx.clock.now()) });
-    const result = await importResources(view.store, page.resources, { ...options, pageSize: Number.MAX_SAFE_INTEGER });
+    // What the peer sent is not pushed back to it (transports/echo-suppression.ts).
+    const echoes = typeof settings.update_policy === 'string' ? echoRecorder(view.store, page.resources) : undefined;
+    const result = await importResources(echoes?.store ?? view.store, page.resources, { ...options, pageSize: Number.MAX_SAFE_INTEGER });
     if (result.aborted) throw pageFailed(result, total.pages + 1);
     if (!view.committed()) await ctx.store.putCheckpoint({ id, task: task.id, value: { ...reached }, updated_at: formatTimestamp(ctx.clock.now()) });
+    await echoes?.remember(ctx.peer.uuid, formatTimestamp(ctx.clock.now()));
     addImport(total, result);
     total.pages += 1;
     position = reached;
@@ -161,14 +165,15 @@ async function pullByMsince(ctx: ReplicationContext, task: SyncTaskRecord, id: s
   const total = emptyReplication('pull', task.resource, before);
   const settings = settingsOf(task);
   checkAborted(ctx.signal);
-  const body = await ctx.client.pull({
-    resource: task.resource,
+  const received = await ctx.client.pull({
+    resource: peerResource(ctx, task.resource),
     repository: ctx.ownUuid,
     ...(before.msince === undefined ? {} : { msince: before.msince }),
     filters: settings.filters,
     components: settings.components,
   });
-  total.bytes += body.length;
+  total.bytes += received.length;
+  const body = ctx.mapping ? await ctx.mapping.inbound(received) : received;
   const view = pageStore(ctx.store);
   let result: ImportResult;
   try {

@@ -14,8 +14,9 @@ import type { SyncTaskRecord } from '../store/store.js';
 import { changeWindow } from './change-window.js';
 import { checkpointId, readCheckpoint, type PushCheckpoint } from './checkpoints.js';
 import type { EdenReply } from './peer-client.js';
-import { checkAborted, emptyReplication, type ReplicationContext, type ReplicationResult } from './replication.js';
+import { checkAborted, emptyReplication, peerResource, type ReplicationContext, type ReplicationResult } from './replication.js';
 import { settingsOf, storeFilters } from './task-settings.js';
+import { withoutEchoes } from '../transports/echo-suppression.js';
 
 function count(value: unknown): number {
   if (Array.isArray(value)) return value.length;
@@ -69,12 +70,16 @@ export async function pushTask(ctx: ReplicationContext, task: SyncTaskRecord): P
         youngest = resource.modified_on;
       }
     }
-    if (resources.length > 0) {
-      const document = Buffer.from(serializeS3XML({ attributes: {}, resources }), 'utf8');
+    // Records whose last change came from this peer's pull are not sent back (transports/echo-suppression.ts).
+    const { send, echoes } = await withoutEchoes(ctx.store, ctx.peer.uuid, resources, position.seq!);
+    total.skipped += echoes;
+    if (send.length > 0) {
+      const exported = Buffer.from(serializeS3XML({ attributes: {}, resources: send }), 'utf8');
+      const document = ctx.mapping ? await ctx.mapping.outbound(exported) : exported;
       total.bytes += document.length;
       const reply = await ctx.client.push(
         {
-          resource: task.resource,
+          resource: peerResource(ctx, task.resource),
           repository: ctx.ownUuid,
           strategy: settings.strategy,
           updatePolicy: policyName(settings.update_policy),

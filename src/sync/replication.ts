@@ -5,6 +5,7 @@
 import type { ImportResult } from '../importer/importer.js';
 import type { Clock } from '../s3xml/timestamps.js';
 import type { Store } from '../store/store.js';
+import type { DocumentMapping } from './mapping-step.js';
 import type { PeerClient } from './peer-client.js';
 import type { PeerSoftware } from './peer-settings.js';
 
@@ -23,6 +24,13 @@ export interface ReplicationContext {
   signal?: AbortSignal;
   /** Called after every committed page. */
   onPage?: (page: PageReport) => void;
+  /** The repository's value mapping (mapping-step.ts): pages are mapped before import and before sending. */
+  mapping?: DocumentMapping;
+}
+
+/** The name the peer knows a local table by (the mapping may rename it). */
+export function peerResource(ctx: Pick<ReplicationContext, 'mapping'>, resource: string): string {
+  return ctx.mapping ? ctx.mapping.remoteResource(resource) : resource;
 }
 
 export interface PageReport {

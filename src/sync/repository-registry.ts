@@ -17,6 +17,8 @@ import type { RepositoryRecord, Store } from '../store/store.js';
 import { PeerClient, type PeerCredentials, type PeerFingerprint } from './peer-client.js';
 import { peerSettings, withPeerSettings, type PeerSettings, type PeerSoftware } from './peer-settings.js';
 import { SyncLogWriter } from './sync-log.js';
+import { echoCheckpointId } from '../transports/echo-suppression.js';
+import { applyLowBandwidthPatch, lowBandwidthSettings, withLowBandwidthSettings, type LowBandwidthPatch, type WireFormat } from '../transports/low-bandwidth-settings.js';
 import type { PeerTransport } from './transport.js';
 
 export interface RegistryDeps {
@@ -44,6 +46,10 @@ export interface RepositoryView {
   peer_name?: string;
   registered_at?: string;
   registered_by_peer?: boolean;
+  /** Low-bandwidth options (src/transports/low-bandwidth-settings.ts). */
+  wire_format: WireFormat;
+  max_bytes_per_second?: number;
+  page_size?: number;
   created_at: string;
   updated_at: string;
 }
@@ -67,6 +73,10 @@ export interface RepositoryInput {
   expect_uuid?: string;
   /** Register this gateway with the peer (Eden does at create); default true. */
   register?: boolean;
+  /** `s3json` only for Sluice peers (WIRE_FORMAT_UNSUPPORTED otherwise). */
+  wire_format?: WireFormat;
+  max_bytes_per_second?: number;
+  page_size?: number;
 }
 
 export interface RepositoryPatch {
@@ -76,6 +86,9 @@ export interface RepositoryPatch {
   password?: string | null;
   proxy?: string | null;
   accept_push?: boolean;
+  wire_format?: WireFormat;
+  max_bytes_per_second?: number | null;
+  page_size?: number | null;
 }
 
 export function repositoryView(repository: RepositoryRecord): RepositoryView {
@@ -93,6 +106,7 @@ export function repositoryView(repository: RepositoryRecord): RepositoryView {
     ...(settings.peer_name === undefined ? {} : { peer_name: settings.peer_name }),
     ...(settings.registered_at === undefined ? {} : { registered_at: settings.registered_at }),
     ...(settings.registered_by_peer ? { registered_by_peer: true } : {}),
+    ...lowBandwidthSettings(repository.config),
     created_at: repository.created_at,
     updated_at: repository.updated_at,
   };
@@ -112,6 +126,14 @@ function checkUrl(url: string, what = 'URL'): string {
     throw new SluiceError('BAD_REPOSITORY', `${what} must not carry credentials`, { status: 400, fix: 'Give the username and password separately; they are stored encrypted' });
   }
   return url.replace(/\/+$/, '');
+}
+
+function lowBandwidthPatchOf(input: RepositoryInput | RepositoryPatch): LowBandwidthPatch {
+  return {
+    ...(input.wire_format === undefined ? {} : { wire_format: input.wire_format }),
+    ...(input.max_bytes_per_second === undefined ? {} : { max_bytes_per_second: input.max_bytes_per_second }),
+    ...(input.page_size === undefined ? {} : { page_size: input.page_size }),
+  };
 }
 
 export class RepositoryRegistry {
@@ -229,13 +251,17 @@ export class RepositoryRegistry {
       ...(fingerprint?.name ? { peer_name: fingerprint.name } : base?.peer_name ? { peer_name: base.peer_name } : {}),
       ...(registeredAt ? { registered_at: registeredAt } : base?.registered_at ? { registered_at: base.registered_at } : {}),
     };
+    const lowBandwidth = applyLowBandwidthPatch(lowBandwidthSettings(existing?.config ?? {}), lowBandwidthPatchOf(input), { software: settings.software, name });
     const at = this.now();
     const record: RepositoryRecord = {
       uuid,
       name,
       apitype: 'eden',
       url,
-      config: { ...withPeerSettings(existing?.config ?? {}, settings), ...(fingerprint?.public_key ? { public_key: fingerprint.public_key } : {}) },
+      config: withLowBandwidthSettings(
+        { ...withPeerSettings(existing?.config ?? {}, settings), ...(fingerprint?.public_key ? { public_key: fingerprint.public_key } : {}) },
+        lowBandwidth,
+      ),
       created_at: existing?.created_at ?? at,
       updated_at: at,
     };
@@ -306,12 +332,13 @@ export class RepositoryRegistry {
       }
     }
     const name = patch.name?.trim() || repository.name;
+    const lowBandwidth = applyLowBandwidthPatch(lowBandwidthSettings(repository.config), lowBandwidthPatchOf(patch), { software: next.software, name });
     const at = this.now();
     const updated: RepositoryRecord = {
       ...repository,
       name,
       ...(url === undefined ? {} : { url }),
-      config: withPeerSettings(repository.config, next),
+      config: withLowBandwidthSettings(withPeerSettings(repository.config, next), lowBandwidth),
       updated_at: at,
     };
     await this.deps.store.putRepository(updated);
@@ -323,6 +350,8 @@ export class RepositoryRegistry {
     const repository = await this.resolve(reference);
     for (const task of await this.deps.store.listTasks({ repository: repository.uuid })) await this.deps.store.deleteTask(task.id);
     for (const job of await this.deps.store.listJobs({ target: repository.uuid })) await this.deps.store.deleteJob(job.id);
+    // What the pulls from it wrote (transports/echo-suppression.ts) means nothing once it is gone.
+    await this.deps.store.deleteCheckpoints(echoCheckpointId(repository.uuid));
     await this.deps.store.deleteRepository(repository.uuid);
     await new SyncLogWriter(this.deps.store, this.deps.clock, { repository: repository.uuid }).write({
       mode: 'none/none',

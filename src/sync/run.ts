@@ -15,11 +15,14 @@ import { PeerClient } from './peer-client.js';
 import { peerSettings } from './peer-settings.js';
 import { pullTask } from './pull.js';
 import { pushTask } from './push.js';
+import { describeUnmapped, SyncMappings, type DocumentMapping } from './mapping-step.js';
 import type { ReplicationContext, ReplicationResult } from './replication.js';
 import { SyncLogWriter, worse } from './sync-log.js';
 import { pulls, pushes } from './task-settings.js';
 import type { PeerTransport } from './transport.js';
 import { compressingTransport } from '../transports/compression.js';
+import { lowBandwidthTransport } from '../transports/low-bandwidth.js';
+import { lowBandwidthSettings } from '../transports/low-bandwidth-settings.js';
 
 export interface RunDeps {
   store: Store;
@@ -34,6 +37,8 @@ export interface RunDeps {
   captureLimits?: CaptureLimits;
   /** The gateway's default proxy (settings), used when the repository has none. */
   defaultProxy?: () => Promise<string | undefined>;
+  /** Value mappings of repositories that link one (`config.mapping`); read again at every run. */
+  mappings?: SyncMappings;
 }
 
 /** Failures that need a person to change something before a retry can help (Eden's `fatal`). */
@@ -48,6 +53,10 @@ const FATAL_CODES = new Set([
   'BAD_TASK',
   'BAD_FILTER',
   'BAD_IMPORT_OPTIONS',
+  'MAPPING_NOT_FOUND',
+  'MAPPING_INVALID',
+  'MAPPING_BAD_INSTANCE',
+  'MAPPING_UNAVAILABLE',
 ]);
 
 /** Network failures, where carrying a bundle by hand is the way round (src/bundles). */
@@ -79,6 +88,23 @@ function summary(result: ReplicationResult): string {
   }
   parts.push(`${result.bytes} bytes`);
   return parts.join(', ');
+}
+
+/** The mapping of this run, read before anything moves: a mapping that cannot be read stops the run. */
+async function mappingFor(deps: RunDeps, repository: RepositoryRecord): Promise<DocumentMapping | undefined> {
+  if (deps.mappings) return deps.mappings.forRepository(repository);
+  const instance = SyncMappings.instanceOf(repository);
+  if (instance === undefined) return undefined;
+  throw new SluiceError('MAPPING_UNAVAILABLE', `repository ${repository.name} uses the mapping ${instance}, but this process was started without mappings`, {
+    status: 500,
+    fix: 'Run the sync from a gateway or worker (sluice start, sluice worker, sluice sync), which read mappings/',
+  });
+}
+
+/** The log line of a replication, with the unmapped values its mapping met. */
+function replicationMessage(result: ReplicationResult, mapping: DocumentMapping | undefined): string {
+  const unmapped = mapping ? describeUnmapped(mapping.takeUnmapped()) : [];
+  return [summary(result), ...result.problems, ...unmapped].join('; ');
 }
 
 function resultOf(result: ReplicationResult): LogResult {
@@ -133,12 +159,14 @@ export async function runRepository(deps: RunDeps, repository: RepositoryRecord,
     }
     const password = settings.password === undefined ? undefined : deps.secrets.open(settings.password, repository.uuid);
     const proxy = settings.proxy ?? (await deps.defaultProxy?.());
+    const lowBandwidth = lowBandwidthSettings(repository.config);
     const client = new PeerClient({
       baseUrl: repository.url,
       ...(settings.username !== undefined && password !== undefined ? { credentials: { username: settings.username, password } } : {}),
       ...(proxy ? { proxy } : {}),
       // Sluice peers read compressed push bodies; Eden's web2py would take them for XML.
-      transport: settings.software === 'sluice' ? compressingTransport(deps.transport, { coding: 'br' }) : deps.transport,
+      transport: lowBandwidthTransport(settings.software === 'sluice' ? compressingTransport(deps.transport, { coding: 'br' }) : deps.transport, lowBandwidth),
+      ...(settings.software === 'sluice' ? { wireFormat: lowBandwidth.wire_format } : {}),
       timeoutMs: deps.timeoutMs,
       ...(deps.retry ? { retry: deps.retry } : {}),
       clock: deps.clock,
@@ -155,6 +183,7 @@ export async function runRepository(deps: RunDeps, repository: RepositoryRecord,
         });
       },
     });
+    const mapping = await mappingFor(deps, repository);
     const ctx: ReplicationContext = {
       store: deps.store,
       client,
@@ -162,8 +191,9 @@ export async function runRepository(deps: RunDeps, repository: RepositoryRecord,
       ownUuid: deps.identity.uuid,
       peer: { uuid: repository.uuid, software: settings.software },
       ...(deps.localDomain === undefined ? {} : { localDomain: deps.localDomain }),
-      pageSize: deps.pageSize,
+      pageSize: lowBandwidth.page_size ?? deps.pageSize,
       ...(signal ? { signal } : {}),
+      ...(mapping ? { mapping } : {}),
     };
     const tasks: SyncTaskRecord[] = (await deps.store.listTasks({ repository: repository.uuid })).filter((task) => task.mode !== 'none');
     if (tasks.length === 0) {
@@ -184,10 +214,12 @@ export async function runRepository(deps: RunDeps, repository: RepositoryRecord,
             action: 'import',
             result: resultOf(result),
             resource: task.resource,
-            message: `${summary(result)}${result.problems.length ? `; ${result.problems.join('; ')}` : ''}`,
+            message: replicationMessage(result, mapping),
           });
         } catch (error) {
           pulled = false;
+          // What a failed pull's mapping met was not imported; it must not be reported with the next task.
+          mapping?.takeUnmapped();
           await fail(error, 'pull/outgoing', 'import', task.resource);
         }
       }
@@ -202,9 +234,10 @@ export async function runRepository(deps: RunDeps, repository: RepositoryRecord,
             action: 'send',
             result: resultOf(result),
             resource: task.resource,
-            message: `${summary(result)}${result.problems.length ? `; ${result.problems.join('; ')}` : ''}`,
+            message: replicationMessage(result, mapping),
           });
         } catch (error) {
+          mapping?.takeUnmapped();
           await fail(error, 'push/outgoing', 'send', task.resource);
         }
       } else if (pushes(task)) {

@@ -22,7 +22,9 @@ import { createDropFolderSources } from '../transports/drop-folder-sources.js';
 import { nodeFolderAccess } from '../transports/folder-access.js';
 import { decodingTransport } from '../transports/compression.js';
 import { createUndiciTransport } from './undici-transport.js';
-import { createTransformEngine } from '../transform/engine.js';
+import { SyncMappings } from './mapping-step.js';
+import { peerOptionsLookup, type PeerOptionsLookup } from './peer-options.js';
+import { createTransformEngine, type TransformEngine } from '../transform/engine.js';
 import { createUshahidiSources, type UshahidiSources, type UshahidiSourcesDeps } from '../ushahidi/sources.js';
 
 export interface SyncRuntime {
@@ -30,6 +32,8 @@ export interface SyncRuntime {
   /** Ushahidi sources (registered like repositories; their runs go through sync.syncNow too). */
   sources: UshahidiSources;
   holder: string;
+  /** A peer's options.xml values for the mapping editor (console `ConsoleDeps.peerOptions`). */
+  peerOptions: PeerOptionsLookup;
   close(): Promise<void>;
 }
 
@@ -54,6 +58,11 @@ export interface SyncRuntimeOptions {
   identity: { uuid: string; name: string };
   /** Test and tuning overrides (timeouts, page size, retry sleep, lease ttl…). */
   overrides?: Partial<Omit<SyncModuleDeps, 'store' | 'clock' | 'logger' | 'transport' | 'secrets' | 'identity' | 'holder'>> & { retry?: RetryOptions };
+  /**
+   * A transform engine the caller owns and closes (start.ts's), used for the peers' value mappings
+   * instead of starting a second one: it has already compiled a mapping the console just saved.
+   */
+  sharedEngine?: Pick<TransformEngine, 'transform'>;
   /** Test and tuning overrides of the Ushahidi sources (HTTP transport, transform batching). */
   sourceOverrides?: Partial<Pick<UshahidiSourcesDeps, 'transport' | 'transformBatch' | 'readAhead' | 'engine'>>;
 }
@@ -100,6 +109,14 @@ export function createSyncRuntime(options: SyncRuntimeOptions): SyncRuntime {
     }),
     runner: () => runner!,
   });
+  // Peers linked to a mapping have their pages mapped (mapping-step.ts); the engine starts on the first such run.
+  const shared = options.sharedEngine;
+  const mappings = new SyncMappings({
+    readMapping: (instance) => readMappingDocument(mappingsDir, instance),
+    engine: shared
+      ? () => ({ transform: (request) => shared.transform(request), close: async () => undefined })
+      : () => createTransformEngine({ stylesheetsDir, cacheDir: path.join(options.config.dataDir, 'cache', 'xslt'), allowedDirs: [mappingsDir], workers: 1 }),
+  });
   const sync = createSyncModule({
     store: options.store,
     clock: options.clock,
@@ -110,17 +127,33 @@ export function createSyncRuntime(options: SyncRuntimeOptions): SyncRuntime {
     localDomain: options.config.domain,
     holder,
     isHolderAlive: isLocalHolderAlive,
+    mappings,
     ...options.overrides,
     sources: combineSources([sources, folders]),
   });
   runner = sync.runner;
+  const peerOptions = peerOptionsLookup({
+    store: options.store,
+    secrets,
+    transport,
+    ...(overrides.timeoutMs === undefined ? {} : { timeoutMs: overrides.timeoutMs }),
+    defaultProxy: async () => (await sync.settings()).proxy,
+  });
   return {
     sync,
     sources,
     holder,
+    peerOptions,
     async close() {
       await close();
       await sources.close();
+      // As for the sources' engine: an idle sandbox is unreferenced, so hold the loop while it exits.
+      const hold = setInterval(() => undefined, 1_000);
+      try {
+        await mappings.close();
+      } finally {
+        clearInterval(hold);
+      }
     },
   };
 }

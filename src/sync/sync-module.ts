@@ -11,6 +11,7 @@ import type { Clock } from '../s3xml/timestamps.js';
 import type { JobRecord, RepositoryRecord, Store } from '../store/store.js';
 import type { CaptureLimits } from './capture.js';
 import { ConflictQueue } from './conflict-queue.js';
+import type { SyncMappings } from './mapping-step.js';
 import { pushPolicyResolver, type PushPolicies } from './push-policies.js';
 import { RepositoryRegistry } from './repository-registry.js';
 import type { RunOutcome } from './run.js';
@@ -74,6 +75,8 @@ export interface SyncModuleDeps {
   /** How often the worker reads the job list again. */
   schedulerReloadMs?: number;
   sources?: ExternalSources;
+  /** Value mappings of repositories that link one (mapping-step.ts); built by runtime.ts. */
+  mappings?: SyncMappings;
 }
 
 export interface SyncSettingsView {
@@ -119,6 +122,7 @@ export function createSyncModule(deps: SyncModuleDeps): SyncModule {
     pageSize: deps.pageSize ?? DEFAULT_PAGE_SIZE,
     ...(deps.captureLimits ? { captureLimits: deps.captureLimits } : {}),
     keepCaptures: deps.keepCaptures ?? DEFAULT_KEEP_CAPTURES,
+    ...(deps.mappings ? { mappings: deps.mappings } : {}),
     logger: deps.logger,
     lease: {
       holder: deps.holder,
@@ -185,6 +189,8 @@ export function createSyncModule(deps: SyncModuleDeps): SyncModule {
         store,
         logger: deps.logger,
         runJob,
+        // Ticks are claimed in the store, so gateways sharing it run each tick once between them.
+        tickHolder: deps.holder,
         ...(deps.schedulerReloadMs === undefined ? {} : { reloadMs: deps.schedulerReloadMs }),
       });
     },

@@ -17,6 +17,11 @@ export interface PeerRequest {
   /** `http://host:port` of an HTTP proxy for this request. */
   proxy?: string;
   signal?: AbortSignal;
+  /**
+   * A bandwidth cap (src/transports/bandwidth-cap.ts): awaited for every chunk of bytes sent or
+   * read on the wire, before the next one goes. Transports that cannot pace leave it to the caller.
+   */
+  pace?: (bytes: number) => Promise<void>;
 }
 
 export interface PeerResponse {

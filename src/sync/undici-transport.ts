@@ -3,6 +3,7 @@
  * the response size, and an undici ProxyAgent per proxy URL (the gateway's default proxy or a
  * repository's own). Created by the composition root; nothing in the sync logic imports it.
  */
+import { Readable } from 'node:stream';
 import { Agent, ProxyAgent, request, type Dispatcher } from 'undici';
 import { SluiceError } from '../errors.js';
 import { DEFAULT_RETRY_POLICY } from '../net/retry.js';
@@ -59,6 +60,26 @@ function transportFailure(error: unknown, req: PeerRequest): SluiceError {
   });
 }
 
+/** Request body chunks of at most this size when paced: a cap is felt while sending, not only after. */
+const PACED_CHUNK_BYTES = 4 * 1024;
+
+async function* pacedBody(body: Buffer, pace: (bytes: number) => Promise<void>): AsyncGenerator<Buffer> {
+  for (let at = 0; at < body.length; at += PACED_CHUNK_BYTES) {
+    const chunk = body.subarray(at, at + PACED_CHUNK_BYTES);
+    await pace(chunk.length);
+    yield chunk;
+  }
+}
+
+/** The body as undici should send it: paced chunks with the length declared (Eden's web2py wants it), or whole. */
+function requestBody(req: PeerRequest): { body?: Buffer | Readable; headers: Record<string, string> } {
+  if (req.body === undefined) return { headers: req.headers };
+  if (!req.pace || req.body.length === 0) return { body: req.body, headers: req.headers };
+  const declared = Object.keys(req.headers).some((name) => name.toLowerCase() === 'content-length');
+  // A one-byte high-water mark: the stream must not read (and pace) chunks ahead of the socket.
+  return { body: Readable.from(pacedBody(req.body, req.pace), { objectMode: false, highWaterMark: 1 }), headers: declared ? req.headers : { ...req.headers, 'content-length': String(req.body.length) } };
+}
+
 function headerRecord(raw: Record<string, string | string[] | undefined>): Record<string, string> {
   const out: Record<string, string> = {};
   for (const [name, value] of Object.entries(raw)) {
@@ -83,11 +104,12 @@ export function createUndiciTransport(options: UndiciTransportOptions = {}): Clo
 
   const transport: PeerTransport = async (req: PeerRequest): Promise<PeerResponse> => {
     let response: Dispatcher.ResponseData;
+    const outgoing = requestBody(req);
     try {
       response = await request(req.url, {
         method: req.method,
-        headers: req.headers,
-        ...(req.body === undefined ? {} : { body: req.body }),
+        headers: outgoing.headers,
+        ...(outgoing.body === undefined ? {} : { body: outgoing.body }),
         dispatcher: dispatcherFor(req.proxy),
         headersTimeout: req.timeoutMs,
         bodyTimeout: req.timeoutMs,
@@ -112,6 +134,8 @@ export function createUndiciTransport(options: UndiciTransportOptions = {}): Clo
           throw tooLarge(req, maxBytes);
         }
         chunks.push(buffer);
+        // Not reading while the cap waits lets TCP flow control slow the sender down as well.
+        if (req.pace) await req.pace(buffer.length);
       }
     } catch (error) {
       throw transportFailure(error, req);

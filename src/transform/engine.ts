@@ -41,12 +41,15 @@ export interface TransformEngineOptions {
   maxOldGenerationSizeMb?: number;
   /** Young-generation limit per worker thread; smaller means less memory, more frequent GC. */
   maxYoungGenerationSizeMb?: number;
-  /** Records per batch in chunked mode; default 200. */
+  /** Records per batch in chunked mode; default 100. */
   batchRecords?: number;
   /**
    * Heap limits of the threads that run batches (chunked mode), which is what keeps a chunked
-   * run's memory flat whatever the input size. Defaults: 96 MB old, 32 MB young generation;
-   * a smaller young generation saves memory but costs CPU (more objects outlive a scavenge).
+   * run's memory flat whatever the input size. Defaults: 64 MB old, 8 MB young generation.
+   * Measured (tools/bench/transform): SaxonJS with the parsed SEF holds ~15 MB and a 100-record
+   * batch's tree ~10–20 MB, so 64 MB leaves room for batches up to the 1 MiB batch size cap; a
+   * young generation of 8 MB instead of 32 MB saves ~20 MB per thread at no measurable CPU cost
+   * (SaxonJS's trees outlive a scavenge anyway).
    */
   batchHeap?: { maxOldGenerationSizeMb: number; maxYoungGenerationSizeMb: number };
   /**
@@ -56,11 +59,18 @@ export interface TransformEngineOptions {
   batchWorkers?: number;
   /**
    * Peak memory a chunked run should stay within, the whole process included; default 256 MB.
-   * Measured with the default batch heap (100k records, tools/bench/transform): about 150 MB for
-   * the process and 90 MB per batch thread, so 256 MB allows one thread and 512 MB four. Only
-   * used when batchWorkers is unset.
+   * Measured with the default batch heap (10k–300k records, tools/bench/transform): about 80 MB
+   * for the process without batch threads and 110 MB per batch thread, so 256 MB allows one
+   * thread and 300 MB two. Only used when batchWorkers is unset.
    */
   batchMemoryMb?: number;
+  /**
+   * Limits of the run-time compile cache in `cacheDir`, applied whenever a new stylesheet is
+   * compiled. Defaults: entries unused for 30 days go, then the least recently used beyond 256 MiB.
+   */
+  compileCache?: { maxUnusedDays?: number; maxBytes?: number };
+  /** Clock (ms since the epoch) for the compile cache's last-use marks; default Date.now. */
+  now?: () => number;
 }
 
 export type StylesheetRef =
@@ -117,6 +127,8 @@ export interface StreamTransformSummary {
   durationMs: number;
   chunks: number;
   records: number;
+  /** Threads that ran the batches. */
+  threads?: number;
 }
 
 export interface PreparedStylesheetInfo {
@@ -156,13 +168,16 @@ interface PreparedStylesheet {
 const DEFAULT_TIMEOUT_MS = 30_000;
 const DEFAULT_MAX_INPUT_BYTES = 64 * 1024 * 1024;
 const DEFAULT_STACK_SIZE_MB = 32;
-const DEFAULT_BATCH_RECORDS = 200;
-const DEFAULT_BATCH_BYTES = 2 * 1024 * 1024;
-const DEFAULT_BATCH_HEAP = { maxOldGenerationSizeMb: 96, maxYoungGenerationSizeMb: 32 };
+/** Batch sizes of chunked runs when the caller gives none (exported for tools/bench). */
+export const CHUNKED_DEFAULTS = { batchRecords: 100, batchBytes: 1024 * 1024 } as const;
+const DEFAULT_BATCH_RECORDS = CHUNKED_DEFAULTS.batchRecords;
+const DEFAULT_BATCH_BYTES = CHUNKED_DEFAULTS.batchBytes;
+const DEFAULT_BATCH_HEAP = { maxOldGenerationSizeMb: 64, maxYoungGenerationSizeMb: 8 };
 const DEFAULT_BATCH_MEMORY_MB = 256;
 /** Measured peak RSS of a chunked run, before and per batch thread (see batchMemoryMb). */
-const BATCH_PROCESS_MB = 150;
-const BATCH_THREAD_MB = 90;
+const BATCH_PROCESS_MB = 80;
+const BATCH_THREAD_MB = 110;
+const DEFAULT_COMPILE_CACHE_LIMITS = { maxUnusedDays: 30, maxBytes: 256 * 1024 * 1024 };
 const MAX_MESSAGES = 1_000;
 /** Sandboxes with different folder grants are different processes; keep a few warm. */
 const MAX_SANDBOXES = 3;
@@ -200,7 +215,11 @@ class Engine implements TransformEngine {
     this.workers = Math.max(1, options.workers ?? os.availableParallelism());
     this.timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
     this.maxInputBytes = options.maxInputBytes ?? DEFAULT_MAX_INPUT_BYTES;
-    this.compiler = new StylesheetCompiler({ cacheDir: this.cacheDir });
+    this.compiler = new StylesheetCompiler({
+      cacheDir: this.cacheDir,
+      now: options.now ?? Date.now,
+      limits: { ...DEFAULT_COMPILE_CACHE_LIMITS, ...options.compileCache },
+    });
   }
 
   async prepare(stylesheet: StylesheetRef): Promise<PreparedStylesheetInfo> {
@@ -346,6 +365,7 @@ class Engine implements TransformEngine {
       durationMs: performance.now() - started,
       chunks,
       records,
+      threads: runner.size,
     };
   }
 

@@ -47,6 +47,43 @@ export interface PollContext extends StatusSyncContext {
   /** Pages fetched and transformed ahead of the one being committed (default 2). */
   readAhead?: number;
   onPage?: (page: PageReport) => void;
+  /** Filled in when given: where the poll's time went (tools/bench/ushahidi-import.ts prints it). */
+  timings?: PollTimings;
+}
+
+/**
+ * Milliseconds per phase of a poll. Parse, statuses and import run on this thread one after
+ * another; fetching runs ahead of them (its time is mostly the deployment answering) and the
+ * transforms run on the engine's threads, summed per batch, overlapping everything else. `waiting` is the commit loop idle
+ * until the next page was fetched and transformed: large means fetch or XSLT bound the rate,
+ * near zero means the commit (importer and store) does.
+ */
+export interface PollTimings {
+  /** Awaiting the client's next page (HTTP, JSON parse, normalising posts); overlaps the commit. */
+  fetch: number;
+  /** Import stylesheet and value mapping, wall time per batch, summed over batches. */
+  transform: number;
+  /** The stylesheet's S3XML output read back into resources. */
+  parse: number;
+  /** Statuses mapped once per value, then settled against each post's sync state. */
+  statuses: number;
+  /** importResources with the page's checkpoint, one transaction. */
+  import: number;
+  waiting: number;
+}
+
+export function emptyPollTimings(): PollTimings {
+  return { fetch: 0, transform: 0, parse: 0, statuses: 0, import: 0, waiting: 0 };
+}
+
+async function timed<T>(timings: PollTimings | undefined, phase: keyof PollTimings, work: () => Promise<T>): Promise<T> {
+  if (!timings) return work();
+  const started = performance.now();
+  try {
+    return await work();
+  } finally {
+    timings[phase] += performance.now() - started;
+  }
 }
 
 export interface PollResult extends ReplicationResult {
@@ -68,18 +105,25 @@ interface PreparedPage {
 }
 
 async function transformBatch(ctx: PollContext, posts: readonly UshahidiPost[]): Promise<{ resources: S3Resource[]; messages: string[] }> {
-  const { source } = ctx;
+  const { source, timings } = ctx;
   // The mapping sees one status string per post; for v2 that is both flags (see statusToken).
   const withTokens = posts.map((post) => ({ ...post, status: statusToken(post.triage) }));
-  const imported = await ctx.transform({
-    stylesheet: ctx.importStylesheet,
-    input: importDocumentJson(source.deployment, source.api, withTokens),
-    jsonInput: true,
-    params: { resource: source.resource, 'status-field': source.statusField },
-  });
-  if (ctx.mapping.statusOnly) return { resources: (await parseS3XML(imported.output)).resources, messages: imported.messages };
-  const mapped = await ctx.transform({ stylesheet: ctx.mapping.stylesheet, input: imported.output, params: { direction: 'inbound' } });
-  const document = await parseS3XML(mapped.output);
+  const imported = await timed(timings, 'transform', () =>
+    ctx.transform({
+      stylesheet: ctx.importStylesheet,
+      input: importDocumentJson(source.deployment, source.api, withTokens),
+      jsonInput: true,
+      params: { resource: source.resource, 'status-field': source.statusField },
+    }),
+  );
+  if (ctx.mapping.statusOnly) {
+    const document = await timed(timings, 'parse', () => parseS3XML(imported.output));
+    return { resources: document.resources, messages: imported.messages };
+  }
+  const mapped = await timed(timings, 'transform', () =>
+    ctx.transform({ stylesheet: ctx.mapping.stylesheet, input: imported.output, params: { direction: 'inbound' } }),
+  );
+  const document = await timed(timings, 'parse', () => parseS3XML(mapped.output));
   return { resources: document.resources, messages: [...imported.messages, ...mapped.messages] };
 }
 
@@ -128,7 +172,7 @@ async function preparePage(ctx: PollContext, page: PostPage, statusValues: Statu
   const outputs = await Promise.all(batches.map((batch) => transformBatch(ctx, batch)));
   const report = parseMappingMessages(outputs.flatMap((output) => output.messages));
   const resources = outputs.flatMap((output) => output.resources);
-  const unmapped = ctx.mapping.statusOnly ? await mapStatusValues(ctx, resources, statusValues) : report.counts;
+  const unmapped = ctx.mapping.statusOnly ? await timed(ctx.timings, 'statuses', () => mapStatusValues(ctx, resources, statusValues)) : report.counts;
   return { page, resources, unmapped, rejected: report.rejectedRecords };
 }
 
@@ -188,11 +232,11 @@ async function settleStatuses(ctx: PollContext, prepared: PreparedPage, total: P
 
 async function commitPage(ctx: PollContext, prepared: PreparedPage, total: PollResult, checkpointId: string): Promise<void> {
   const { store, source, clock } = ctx;
-  const states = await settleStatuses(ctx, prepared, total);
+  const states = await timed(ctx.timings, 'statuses', () => settleStatuses(ctx, prepared, total));
   const cursor = { cursor: prepared.page.nextCursor };
   const at = formatTimestamp(clock.now());
   const view = pageStore(store, { id: checkpointId, task: sourceTaskId(source.uuid), value: cursor, at }, states);
-  const result = await importResources(view.store, prepared.resources, {
+  const result = await timed(ctx.timings, 'import', () => importResources(view.store, prepared.resources, {
     resource: source.resource,
     // Ushahidi is where posts are written; a ticket edited here keeps its edit until the post changes.
     updatePolicy: 'NEWER',
@@ -200,13 +244,15 @@ async function commitPage(ctx: PollContext, prepared: PreparedPage, total: PollR
     defaultMci: 0,
     clock,
     pageSize: Number.MAX_SAFE_INTEGER,
-  });
+  }));
   if (result.aborted) throw pageFailed(result, total.pages + 1);
   if (!view.committed()) {
-    await store.transaction(async (tx) => {
-      await tx.putCheckpoint({ id: checkpointId, task: sourceTaskId(source.uuid), value: cursor, updated_at: at });
-      for (const state of states) await tx.putCheckpoint(state);
-    });
+    await timed(ctx.timings, 'import', () =>
+      store.transaction(async (tx) => {
+        await tx.putCheckpoint({ id: checkpointId, task: sourceTaskId(source.uuid), value: cursor, updated_at: at });
+        for (const state of states) await tx.putCheckpoint(state);
+      }),
+    );
   }
   addImport(total, result);
   total.bytes += prepared.page.raw.length;
@@ -221,7 +267,13 @@ async function commitPage(ctx: PollContext, prepared: PreparedPage, total: PollR
   ctx.onPage?.({ direction: 'pull', resource: source.resource, page: total.pages, records: result.records, checkpoint: cursor });
 }
 
-/** Fetches, transforms and imports every post after the committed cursor. */
+/**
+ * Fetches, transforms and imports every post after the committed cursor.
+ *
+ * Fetching runs on its own, up to `readAhead` pages ahead of the commit, so the deployment
+ * answers the next page and the engine's threads transform it while this thread imports the
+ * current one; pages are still committed one at a time, in order.
+ */
 export async function pollSource(ctx: PollContext): Promise<PollResult> {
   const { store, source } = ctx;
   const id = pollCheckpointId(source);
@@ -232,42 +284,67 @@ export async function pollSource(ctx: PollContext): Promise<PollResult> {
   const readAhead = Math.max(1, ctx.readAhead ?? 2);
   const pending: Promise<PreparedPage>[] = [];
   let exhausted = false;
+  let stopped = false;
   let fetchFailure: unknown;
   const statusValues: StatusValueCache = { values: new Map(), unmapped: new Map() };
+  let pageReady: (() => void) | undefined;
+  let roomFreed: (() => void) | undefined;
+  const wakeCommitter = (): void => {
+    pageReady?.();
+    pageReady = undefined;
+  };
+  const wakeFetcher = (): void => {
+    roomFreed?.();
+    roomFreed = undefined;
+  };
 
-  const fill = async (): Promise<void> => {
-    while (!exhausted && pending.length < readAhead) {
-      let next: IteratorResult<PostPage>;
-      try {
-        next = await pages.next();
-      } catch (error) {
-        // Pages already fetched are still committed; the failure ends the run after them.
-        fetchFailure = error;
-        exhausted = true;
-        return;
+  const fetchAhead = async (): Promise<void> => {
+    try {
+      for (;;) {
+        while (pending.length >= readAhead && !stopped) await new Promise<void>((resolve) => (roomFreed = resolve));
+        if (stopped) return;
+        const next = await timed(ctx.timings, 'fetch', () => pages.next());
+        if (next.done) {
+          exhausted = true;
+          return;
+        }
+        if (stopped) return;
+        const prepared = preparePage(ctx, next.value, statusValues);
+        prepared.catch(() => undefined);
+        pending.push(prepared);
+        wakeCommitter();
       }
-      if (next.done) {
-        exhausted = true;
-        return;
-      }
-      const prepared = preparePage(ctx, next.value, statusValues);
-      prepared.catch(() => undefined);
-      pending.push(prepared);
+    } catch (error) {
+      // Pages already fetched are still committed; the failure ends the run after them.
+      fetchFailure = error;
+      exhausted = true;
+    } finally {
+      stopped = true;
+      wakeCommitter();
     }
   };
+  const fetching = fetchAhead();
 
   try {
     for (;;) {
       checkAborted(ctx.signal);
-      await fill();
+      const waitStarted = performance.now();
+      while (pending.length === 0 && !stopped) await new Promise<void>((resolve) => (pageReady = resolve));
       const next = pending.shift();
       if (!next) break;
+      wakeFetcher();
       const prepared = await next;
+      if (ctx.timings) ctx.timings.waiting += performance.now() - waitStarted;
       checkAborted(ctx.signal);
       await commitPage(ctx, prepared, total, id);
     }
   } finally {
+    stopped = true;
+    wakeFetcher();
+    await fetching;
     if (!exhausted) await pages.return?.(undefined).catch(() => undefined);
+    // Pages prepared but not committed (a failed commit or an abort) must not leave a batch running unobserved.
+    await Promise.allSettled(pending);
   }
   if (fetchFailure !== undefined) throw fetchFailure;
   return total;

@@ -34,7 +34,7 @@ import type { StylesheetRef, TransformEngine } from '../transform/engine.js';
 import { assertTimeZone } from './dates.js';
 import { createHttpTransport, type HttpRequest, type HttpResponse, type HttpTransport } from './http-transport.js';
 import { deploymentDomain } from './import-document.js';
-import { pollSource, type PollResult } from './poll-job.js';
+import { pollSource, type PollResult, type PollTimings } from './poll-job.js';
 import { reconcileSource, type ReconcileResult } from './reconcile.js';
 import type { UshahidiSourceClient } from './source.js';
 import { pushStatuses, sourceTaskId, type SourceProfile, type StatusMapping, type StatusSyncContext, type Transform } from './status-push.js';
@@ -285,6 +285,8 @@ export interface UshahidiSourcesDeps {
   /** Posts per transform call and pages read ahead (see poll-job.ts). */
   transformBatch?: number;
   readAhead?: number;
+  /** Every poll adds where its time went here (tools/bench/ushahidi-import.ts). */
+  pollTimings?: PollTimings;
 }
 
 export interface UshahidiSources extends ExternalSources {
@@ -715,6 +717,7 @@ class UshahidiSourceService implements UshahidiSources {
         importStylesheet: { path: deps.importStylesheet },
         ...(deps.transformBatch === undefined ? {} : { transformBatch: deps.transformBatch }),
         ...(deps.readAhead === undefined ? {} : { readAhead: deps.readAhead }),
+        ...(deps.pollTimings === undefined ? {} : { timings: deps.pollTimings }),
       });
     } catch (error) {
       await outcome.fail(error, 'pull/outgoing', 'import');

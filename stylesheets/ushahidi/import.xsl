@@ -16,13 +16,20 @@
     resource      event_incident_report (default) or irs_ireport (Eden ≤ 2020 names its fields
                   message/datetime/category/verified); any other name gets the event layout
     status-field  when set, the Ushahidi status is also written to this field, for value mappings
+
+  Speed (the poll imports thousands of posts a second through this sheet): in SaxonJS every
+  `*[@key = …]` step over a post's members costs tens of microseconds, so each post's members are
+  put in a map by key once ($posts) and read from there. The JSON still enters through
+  json-to-xml(), not parse-json(): that keeps numbers as they were written (ids above a million
+  would otherwise become 1.0E6) and custom fields in the order the API sent them.
 -->
 <xsl:stylesheet version="3.0"
                 xmlns:xsl="http://www.w3.org/1999/XSL/Transform"
                 xmlns:xs="http://www.w3.org/2001/XMLSchema"
                 xmlns:fn="http://www.w3.org/2005/xpath-functions"
+                xmlns:map="http://www.w3.org/2005/xpath-functions/map"
                 xmlns:u="urn:sluice:ushahidi-import"
-                exclude-result-prefixes="xs fn u">
+                exclude-result-prefixes="xs fn map u">
 
   <xsl:output method="xml" encoding="UTF-8" indent="no"/>
 
@@ -33,33 +40,38 @@
   <xsl:variable name="doc" as="document-node()" select="json-to-xml($json)"/>
   <xsl:variable name="deployment" as="xs:string" select="string($doc/fn:map/fn:string[@key = 'deployment'])"/>
   <xsl:variable name="legacy" as="xs:boolean" select="$resource = 'irs_ireport'"/>
-  <xsl:variable name="posts" as="element(fn:map)*" select="$doc/fn:map/fn:array[@key = 'posts']/fn:map"/>
 
-  <xsl:function name="u:text" as="xs:string">
-    <xsl:param name="post" as="element(fn:map)"/>
-    <xsl:param name="key" as="xs:string"/>
-    <xsl:sequence select="normalize-space(string($post/*[@key = $key][not(self::fn:null)]))"/>
-  </xsl:function>
-
-  <xsl:function name="u:type-tuid" as="xs:string">
-    <xsl:param name="tag" as="xs:string"/>
-    <xsl:sequence select="concat('INCIDENTTYPE:', $tag)"/>
-  </xsl:function>
-
-  <xsl:function name="u:has-point" as="xs:boolean">
-    <xsl:param name="post" as="element(fn:map)"/>
-    <xsl:sequence select="exists($post/fn:number[@key = 'lat']) and exists($post/fn:number[@key = 'lon'])"/>
-  </xsl:function>
-
-  <xsl:function name="u:location-uuid" as="xs:string">
-    <xsl:param name="post" as="element(fn:map)"/>
-    <xsl:sequence select="concat($deployment, '/location/', u:text($post, 'id'))"/>
-  </xsl:function>
-
-  <xsl:function name="u:first-category" as="xs:string">
-    <xsl:param name="post" as="element(fn:map)"/>
-    <xsl:sequence select="normalize-space(string(($post/fn:array[@key = 'categories']/fn:map/fn:string[@key = 'tag'][normalize-space()])[1]))"/>
-  </xsl:function>
+  <!--
+    One map per post: member name → a few values read once. Text members are normalised strings
+    (a JSON null reads as ''); `lat`/`lon` are the numbers as written, present only when both are.
+  -->
+  <xsl:variable name="posts" as="map(*)*">
+    <xsl:for-each select="$doc/fn:map/fn:array[@key = 'posts']/fn:map">
+      <xsl:variable name="member" as="map(xs:string, element())" select="map:merge(* ! map:entry(string(@key), .))"/>
+      <xsl:variable name="lat" select="$member?lat[self::fn:number]"/>
+      <xsl:variable name="lon" select="$member?lon[self::fn:number]"/>
+      <xsl:variable name="tags" as="xs:string*"
+                    select="$member?categories[self::fn:array]/fn:map/fn:string[@key = 'tag'] ! normalize-space(.)[. ne '']"/>
+      <xsl:variable name="created" select="normalize-space($member?created)"/>
+      <xsl:variable name="updated" select="normalize-space($member?updated)"/>
+      <xsl:sequence select="map {
+          'id': normalize-space($member?id),
+          'title': normalize-space($member?title),
+          'content': string($member?content[self::fn:string]),
+          'status': normalize-space($member?status),
+          'created': $created,
+          'modified': if ($updated ne '') then $updated else $created,
+          'occurred': normalize-space($member?occurred),
+          'point': if (exists($lat) and exists($lon)) then (string($lat), string($lon)) else (),
+          'place': normalize-space($member?locationName),
+          'tags': $tags,
+          'category': string($tags[1]),
+          'values': $member?values[self::fn:map]/*[not(self::fn:null)],
+          'source': normalize-space($member?source),
+          'verified-flag': $member?triage[self::fn:map]/fn:boolean[@key = 'verified']
+        }"/>
+    </xsl:for-each>
+  </xsl:variable>
 
   <!-- A value of any JSON type as one line of text. -->
   <xsl:function name="u:flat" as="xs:string">
@@ -72,14 +84,26 @@
   <xsl:template name="xsl:initial-template">
     <s3xml domain="{$deployment}">
       <xsl:if test="not($legacy)">
-        <xsl:for-each-group select="$posts ! u:first-category(.)[. ne '']" group-by=".">
-          <resource name="event_incident_type" tuid="{u:type-tuid(current-grouping-key())}">
+        <xsl:for-each-group select="$posts ! ?category[. ne '']" group-by=".">
+          <resource name="event_incident_type" tuid="INCIDENTTYPE:{current-grouping-key()}">
             <data field="name"><xsl:value-of select="current-grouping-key()"/></data>
           </resource>
         </xsl:for-each-group>
       </xsl:if>
-      <xsl:apply-templates select="$posts[u:has-point(.)]" mode="location"/>
-      <xsl:apply-templates select="$posts" mode="report"/>
+      <xsl:for-each select="$posts[exists(?point)]">
+        <xsl:variable name="lat" select="?point[1]"/>
+        <xsl:variable name="lon" select="?point[2]"/>
+        <resource name="gis_location" uuid="{$deployment}/location/{?id}">
+          <xsl:call-template name="timestamps"/>
+          <data field="name"><xsl:value-of select="if (?place ne '') then ?place else concat($lat, ', ', $lon)"/></data>
+          <data field="gis_feature_type" value="1">Point</data>
+          <data field="lat" value="{$lat}"><xsl:value-of select="$lat"/></data>
+          <data field="lon" value="{$lon}"><xsl:value-of select="$lon"/></data>
+        </resource>
+      </xsl:for-each>
+      <xsl:for-each select="$posts">
+        <xsl:call-template name="report"/>
+      </xsl:for-each>
     </s3xml>
   </xsl:template>
 
@@ -88,52 +112,37 @@
     <xsl:call-template name="xsl:initial-template"/>
   </xsl:template>
 
-  <xsl:template match="fn:map" mode="location">
-    <xsl:variable name="lat" select="string(fn:number[@key = 'lat'])"/>
-    <xsl:variable name="lon" select="string(fn:number[@key = 'lon'])"/>
-    <xsl:variable name="name" select="u:text(., 'locationName')"/>
-    <resource name="gis_location" uuid="{u:location-uuid(.)}">
-      <xsl:call-template name="timestamps"/>
-      <data field="name"><xsl:value-of select="if ($name ne '') then $name else concat($lat, ', ', $lon)"/></data>
-      <data field="gis_feature_type" value="1">Point</data>
-      <data field="lat" value="{$lat}"><xsl:value-of select="$lat"/></data>
-      <data field="lon" value="{$lon}"><xsl:value-of select="$lon"/></data>
-    </resource>
-  </xsl:template>
-
+  <!-- Context: a post's map. -->
   <xsl:template name="timestamps">
-    <xsl:variable name="created" select="u:text(., 'created')"/>
-    <xsl:variable name="updated" select="u:text(., 'updated')"/>
-    <xsl:if test="$created ne ''">
-      <xsl:attribute name="created_on" select="$created"/>
+    <xsl:if test="?created ne ''">
+      <xsl:attribute name="created_on" select="?created"/>
     </xsl:if>
-    <xsl:if test="$created ne '' or $updated ne ''">
-      <xsl:attribute name="modified_on" select="if ($updated ne '') then $updated else $created"/>
+    <xsl:if test="?modified ne ''">
+      <xsl:attribute name="modified_on" select="?modified"/>
     </xsl:if>
   </xsl:template>
 
-  <xsl:template match="fn:map" mode="report">
-    <xsl:variable name="id" select="u:text(., 'id')"/>
-    <xsl:variable name="title" select="u:text(., 'title')"/>
-    <xsl:variable name="content" select="string(fn:string[@key = 'content'])"/>
-    <xsl:variable name="status" select="u:text(., 'status')"/>
-    <xsl:variable name="when" select="(u:text(., 'occurred')[. ne ''], u:text(., 'created'))[1]"/>
-    <xsl:variable name="category" select="u:first-category(.)"/>
-    <xsl:variable name="triage" select="fn:map[@key = 'triage']"/>
+  <!-- Context: a post's map. -->
+  <xsl:template name="report">
+    <xsl:variable name="id" select="?id"/>
+    <xsl:variable name="content" select="?content"/>
+    <xsl:variable name="status" select="?status"/>
+    <xsl:variable name="category" select="?category"/>
+    <xsl:variable name="verified-flag" select="?verified-flag"/>
     <xsl:variable name="verified" as="xs:boolean"
-                  select="if ($triage/fn:boolean[@key = 'verified']) then xs:boolean($triage/fn:boolean[@key = 'verified']) else $status = 'published'"/>
+                  select="if ($verified-flag) then xs:boolean($verified-flag) else $status = 'published'"/>
     <!-- `name` is required in Eden; an untitled post is named after its text or its id. -->
     <xsl:variable name="name"
-                  select="if ($title ne '') then $title
+                  select="if (?title ne '') then ?title
                           else if (normalize-space($content) ne '') then substring(normalize-space($content), 1, 80)
                           else concat('Ushahidi report ', $id)"/>
-    <resource name="{$resource}" uuid="{concat($deployment, '/', $id)}">
+    <resource name="{$resource}" uuid="{$deployment}/{$id}">
       <xsl:call-template name="timestamps"/>
       <data field="name"><xsl:value-of select="$name"/></data>
       <xsl:choose>
         <xsl:when test="$legacy">
           <data field="message"><xsl:value-of select="$content"/></data>
-          <data field="datetime"><xsl:value-of select="$when"/></data>
+          <data field="datetime"><xsl:value-of select="(?occurred[. ne ''], ?created)[1]"/></data>
           <xsl:if test="$category ne ''">
             <data field="category"><xsl:value-of select="$category"/></data>
           </xsl:if>
@@ -141,9 +150,9 @@
         </xsl:when>
         <xsl:otherwise>
           <data field="description"><xsl:value-of select="$content"/></data>
-          <data field="date"><xsl:value-of select="$when"/></data>
+          <data field="date"><xsl:value-of select="(?occurred[. ne ''], ?created)[1]"/></data>
           <xsl:if test="$category ne ''">
-            <reference field="incident_type_id" resource="event_incident_type" tuid="{u:type-tuid($category)}">
+            <reference field="incident_type_id" resource="event_incident_type" tuid="INCIDENTTYPE:{$category}">
               <xsl:value-of select="$category"/>
             </reference>
           </xsl:if>
@@ -153,27 +162,18 @@
       <xsl:if test="$status-field ne '' and $status ne ''">
         <data field="{$status-field}"><xsl:value-of select="$status"/></data>
       </xsl:if>
-      <xsl:if test="u:has-point(.)">
-        <reference field="location_id" resource="gis_location" uuid="{u:location-uuid(.)}"
-                   lat="{fn:number[@key = 'lat']}" lon="{fn:number[@key = 'lon']}">
-          <xsl:value-of select="(u:text(., 'locationName')[. ne ''], concat(fn:number[@key = 'lat'], ', ', fn:number[@key = 'lon']))[1]"/>
+      <xsl:if test="exists(?point)">
+        <reference field="location_id" resource="gis_location" uuid="{$deployment}/location/{$id}"
+                   lat="{?point[1]}" lon="{?point[2]}">
+          <xsl:value-of select="if (?place ne '') then ?place else concat(?point[1], ', ', ?point[2])"/>
         </reference>
       </xsl:if>
-      <xsl:variable name="notes" as="xs:string*">
-        <xsl:variable name="tags" select="fn:array[@key = 'categories']/fn:map/fn:string[@key = 'tag'][normalize-space()]"/>
-        <xsl:if test="exists($tags)">
-          <xsl:sequence select="concat('Categories: ', string-join($tags ! normalize-space(.), ', '))"/>
-        </xsl:if>
-        <xsl:for-each select="fn:map[@key = 'values']/*[not(self::fn:null)]">
-          <xsl:sequence select="concat(@key, ': ', u:flat(.))"/>
-        </xsl:for-each>
-        <xsl:if test="u:text(., 'source') ne ''">
-          <xsl:sequence select="concat('Source: ', u:text(., 'source'))"/>
-        </xsl:if>
-        <xsl:sequence select="concat('Ushahidi status: ', $status,
-                                     if ($triage/fn:boolean[@key = 'verified'] = true()) then ', verified' else '')"/>
-      </xsl:variable>
-      <data field="comments"><xsl:value-of select="string-join($notes, '&#10;')"/></data>
+      <data field="comments"><xsl:value-of select="string-join((
+          if (exists(?tags)) then concat('Categories: ', string-join(?tags, ', ')) else (),
+          ?values ! concat(@key, ': ', u:flat(.)),
+          if (?source ne '') then concat('Source: ', ?source) else (),
+          concat('Ushahidi status: ', $status, if ($verified-flag = true()) then ', verified' else '')
+        ), '&#10;')"/></data>
     </resource>
   </xsl:template>
 

@@ -13,6 +13,7 @@ import type {
   CheckpointRecord,
   ConflictEntry,
   ConflictQuery,
+  DiscoveredGatewayRecord,
   JobRecord,
   LeaseRecord,
   RunRecord,
@@ -21,6 +22,7 @@ import type {
   LogQuery,
   NewConflict,
   NewLogEntry,
+  PoolRecord,
   RecordQuery,
   RecordWrite,
   RepositoryRecord,
@@ -197,6 +199,8 @@ export function createMemoryStore(): MemoryStore {
   const jobs = new Map<string, JobRecord>();
   const leases = new Map<string, LeaseRecord>();
   const runs: RunRecord[] = [];
+  const discoveredGateways = new Map<string, DiscoveredGatewayRecord>();
+  const pools = new Map<string, PoolRecord>();
   const committedView = new RecordView(state, undefined, nextConflictId);
 
   function transaction<T>(work: (tx: StoreTransaction) => Promise<T>): Promise<T> {
@@ -396,6 +400,29 @@ export function createMemoryStore(): MemoryStore {
         }
       });
       return trimmed;
+    },
+    getDiscoveredGateway: async (uuid) => {
+      const gateway = discoveredGateways.get(uuid);
+      return gateway ? clone(gateway) : undefined;
+    },
+    listDiscoveredGateways: async () =>
+      [...discoveredGateways.values()].sort((a, b) => compareStrings(a.name, b.name) || compareStrings(a.uuid, b.uuid)).map(clone),
+    putDiscoveredGateway: async (gateway) => {
+      discoveredGateways.set(gateway.uuid, clone(gateway));
+    },
+    deleteDiscoveredGateway: async (uuid) => {
+      discoveredGateways.delete(uuid);
+    },
+    getPool: async (name) => {
+      const pool = pools.get(name);
+      return pool ? clone(pool) : undefined;
+    },
+    listPools: async () => [...pools.values()].sort((a, b) => compareStrings(a.name, b.name)).map(clone),
+    putPool: async (pool) => {
+      pools.set(pool.name, clone(pool));
+    },
+    deletePool: async (name) => {
+      pools.delete(name);
     },
     close: async () => undefined,
     allRecords: () => [...state.records.values()].map(clone),

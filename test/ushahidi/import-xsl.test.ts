@@ -144,6 +144,20 @@ describe('Ushahidi import stylesheet', () => {
     assert.equal(doc.resources.filter((r) => r.name === 'gis_location').length, 1);
   });
 
+  it('keeps ids and numbers as the API wrote them, and custom fields in the order it sent them', async () => {
+    const values = { Zeta: 1, Alpha: 'x', 'People affected': 1_500_000, Needs: ['water', 'food'], Contact: null };
+    const doc = await runImport(importDocumentJson('haiti.example.org', 'v5', [post({ id: 12_345_678, lat: 18.5, lon: -72.25, values })]));
+    const report = doc.resources.find((r) => r.name === 'event_incident_report')!;
+    const location = doc.resources.find((r) => r.name === 'gis_location')!;
+    assert.equal(report.uuid, 'haiti.example.org/12345678', 'not 1.2345678E7');
+    assert.equal(location.uuid, 'haiti.example.org/location/12345678');
+    assert.equal(field(location, 'lat')?.value, '18.5');
+    assert.equal(field(location, 'lon')?.value, '-72.25');
+    const comments = field(report, 'comments')?.text ?? '';
+    assert.match(comments, /Zeta: 1\nAlpha: x\nPeople affected: 1500000\nNeeds: water, food\nSource: sms/);
+    assert.doesNotMatch(comments, /Contact/, 'empty fields are left out');
+  });
+
   describe('fed by the clients from the fake', () => {
     let fake: FakeUshahidi;
     let agent: Agent;

@@ -5,7 +5,8 @@
  * measured per sync page (500 records; each page compressed on its own, as on the wire) and as one
  * document (a bundle part).
  *
- * Run: node --import tsx tools/bench/bandwidth.ts [generatedCount=10000]
+ * Run: node --import tsx tools/bench/bandwidth.ts [generatedCount=10000] [pageSize=500]
+ * (pageSize as a repository's `page_size`: smaller pages compress a little worse.)
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
@@ -23,7 +24,8 @@ import type { Store } from '../../src/store/store.js';
 import { compress } from '../../src/transports/compression.js';
 
 const generatedCount = Number(process.argv[2] ?? 10_000);
-const PAGE = 500;
+const PAGE = Number(process.argv[3] ?? 500);
+if (!Number.isInteger(generatedCount) || generatedCount < 1 || !Number.isInteger(PAGE) || PAGE < 1) throw new Error('usage: bandwidth.ts [generatedCount] [pageSize]');
 const DOMAIN = 'bench.example.org';
 
 /** Deterministic, varied enough that compression is not flattered by identical records. */

@@ -3,6 +3,11 @@
  * changed records, with the peer holding 100k and then 1M records.
  *
  *   node --import tsx tools/bench/sync.ts [--records 100000] [--big 1000000] [--changed 100] [--page 500] [--dir /tmp]
+ *                                         [--store sqlite|mongodb|mongodb://…]
+ *
+ * `--store` is the puller's store (the peer stays on SQLite): `mongodb` is the test server of
+ * tools/mongodb-test-server (SLUICE_TEST_MONGODB_URL, else DocumentDB), in a database of its own
+ * that is dropped afterwards; a mongodb:// URL is used as given (its database is not dropped).
  *
  * The peer is a real `sluice start` process (its own CPU); the puller runs here. The peer's store is
  * seeded directly (not measured); the changed records are written into the peer's store file while
@@ -21,6 +26,7 @@ import { silentLogger } from '../../src/logger.js';
 import { startGateway } from '../../src/start.js';
 import { openSqliteStore } from '../../src/store/sqlite-store.js';
 import type { RecordWrite, Store } from '../../src/store/store.js';
+import { startTestMongo, type TestMongo } from '../mongodb-test-server/server.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -29,6 +35,7 @@ const { values: args } = parseArgs({
     changed: { type: 'string', default: '100' },
     page: { type: 'string', default: '1000' },
     dir: { type: 'string', default: tmpdir() },
+    store: { type: 'string', default: 'sqlite' },
   },
 });
 const RECORDS = Number(args.records);
@@ -130,6 +137,28 @@ async function changeOnPeer(file: string, total: number, count: number, round: n
   }
 }
 
+/** The puller's store as `--store` asks: the embedded file, the test MongoDB server, or a given URL. */
+async function pullerStoreLocator(): Promise<{ locator: string; label: string; dispose(): Promise<void> }> {
+  const asked = args.store;
+  if (asked === 'sqlite') return { locator: 'sqlite', label: 'SQLite', dispose: async () => undefined };
+  if (asked.startsWith('mongodb://') || asked.startsWith('mongodb+srv://')) return { locator: asked, label: 'MongoDB (given URL)', dispose: async () => undefined };
+  if (asked !== 'mongodb') throw new Error(`--store ${asked}: use sqlite, mongodb (the test server) or a mongodb:// URL`);
+  const mongo: TestMongo = await startTestMongo();
+  const database = `sluice_bench_sync_${process.pid}`;
+  const url = mongo.url.replace(/^(mongodb:\/\/[^/?]+)\/?/, `$1/${database}`);
+  return {
+    locator: url,
+    label: `MongoDB (${mongo.source}, database ${database})`,
+    async dispose() {
+      const { MongoClient } = await import('mongodb');
+      const client = new MongoClient(mongo.url);
+      await client.db(database).dropDatabase();
+      await client.close();
+      await mongo.stop();
+    },
+  };
+}
+
 function median(values: number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
   return sorted[Math.floor(sorted.length / 2)]!;
@@ -150,7 +179,12 @@ async function main(): Promise<void> {
     console.log(`seeded the peer with ${RECORDS} records in ${((performance.now() - seeded) / 1000).toFixed(1)} s (not measured)`);
 
     const peer = await startPeer(peerDir);
-    const config = loadConfig({ host: '127.0.0.1', port: 0, data: pullerDir, name: 'bench puller', worker: false }, { SLUICE_ADMIN_USER: ADMIN.user, SLUICE_ADMIN_PASSWORD: ADMIN.password, SLUICE_DOMAIN: 'puller.bench' });
+    const pullerStore = await pullerStoreLocator();
+    console.log(`puller store: ${pullerStore.label}`);
+    const config = loadConfig(
+      { host: '127.0.0.1', port: 0, data: pullerDir, store: pullerStore.locator, name: 'bench puller', worker: false },
+      { SLUICE_ADMIN_USER: ADMIN.user, SLUICE_ADMIN_PASSWORD: ADMIN.password, SLUICE_DOMAIN: 'puller.bench' },
+    );
     const puller = await startGateway(config, { logger: silentLogger(), print: () => undefined, syncOverrides: { pageSize: PAGE } });
     try {
       await puller.sync.repositories.add({ name: 'peer', url: peer.url, username: ADMIN.user, password: ADMIN.password });
@@ -217,6 +251,7 @@ async function main(): Promise<void> {
     } finally {
       await puller.close();
       await peer.stop();
+      await pullerStore.dispose();
     }
   } finally {
     rmSync(root, { recursive: true, force: true });

@@ -7,6 +7,7 @@
 import { createInterface } from 'node:readline/promises';
 import type { Command } from 'commander';
 import { SluiceError } from '../../errors.js';
+import type { RepositoryInput, RepositoryPatch } from '../../sync/repository-registry.js';
 import { addGatewayOptions, withSyncCommands, type GatewayOptions } from './sync.js';
 
 /** Exit code when the operator answers no: nothing was sent or stored. */
@@ -20,6 +21,47 @@ interface RepoAddOptions extends GatewayOptions {
   register?: boolean;
   yes?: boolean;
   json?: boolean;
+  wireFormat?: string;
+  pageSize?: string;
+  maxBytesPerSecond?: string;
+}
+
+interface RepoSetOptions extends GatewayOptions {
+  name?: string;
+  peerUrl?: string;
+  proxy?: string;
+  acceptPush?: boolean;
+  wireFormat?: string;
+  pageSize?: string;
+  maxBytesPerSecond?: string;
+  json?: boolean;
+}
+
+/** --wire-format, --page-size, --max-bytes-per-second; "none" clears the last two in `repo set`. */
+function addLowBandwidthOptions(command: Command): Command {
+  return command
+    .option('--wire-format <format>', 's3xml (default) or s3json (Sluice peers only: smaller pages, faster to read)')
+    .option('--page-size <records>', 'records per page of a pull or push (1–10000)')
+    .option('--max-bytes-per-second <bytes>', 'bandwidth cap for this peer (compressed bytes)');
+}
+
+function wholeNumber(text: string, flag: string): number {
+  const number = Number(text);
+  if (!/^\d+$/.test(text.trim()) || !Number.isSafeInteger(number)) {
+    throw new SluiceError('CLI_BAD_OPTION', `${flag} ${text} is not a whole number`, { status: 400, fix: `Give ${flag} a number such as 500` });
+  }
+  return number;
+}
+
+function lowBandwidthInput(options: { wireFormat?: string; pageSize?: string; maxBytesPerSecond?: string }): Pick<RepositoryInput, 'wire_format' | 'page_size' | 'max_bytes_per_second'> {
+  if (options.wireFormat !== undefined && options.wireFormat !== 's3xml' && options.wireFormat !== 's3json') {
+    throw new SluiceError('CLI_BAD_OPTION', `--wire-format ${options.wireFormat} is not s3xml or s3json`, { status: 400, fix: 'Use --wire-format s3xml or --wire-format s3json' });
+  }
+  return {
+    ...(options.wireFormat === undefined ? {} : { wire_format: options.wireFormat }),
+    ...(options.pageSize === undefined ? {} : { page_size: wholeNumber(options.pageSize, '--page-size') }),
+    ...(options.maxBytesPerSecond === undefined ? {} : { max_bytes_per_second: wholeNumber(options.maxBytesPerSecond, '--max-bytes-per-second') }),
+  };
 }
 
 async function confirm(question: string): Promise<boolean> {
@@ -39,7 +81,7 @@ async function confirm(question: string): Promise<boolean> {
 export function registerRepoCommand(program: Command): void {
   const repo = program.command('repo').description('peers this gateway synchronises with (Eden instances and other Sluice gateways)');
 
-  addGatewayOptions(
+  addGatewayOptions(addLowBandwidthOptions(
     repo
       .command('add')
       .description("register a peer: read its uuid first, confirm it, then send credentials and register (Eden's register.json)")
@@ -52,7 +94,8 @@ export function registerRepoCommand(program: Command): void {
       .option('--no-register', 'do not register this gateway with the peer')
       .option('--yes', 'do not ask for confirmation')
       .option('--json', 'print the repository as JSON'),
-  ).action(async (name: string, url: string, options: RepoAddOptions) => {
+  )).action(async (name: string, url: string, options: RepoAddOptions) => {
+    const lowBandwidth = lowBandwidthInput(options);
     if ((options.user === undefined) !== (options.password === undefined)) {
       throw new SluiceError('BAD_REPOSITORY', 'Give both --user and --password, or neither', { fix: 'sluice repo add NAME URL --user U --password P' });
     }
@@ -82,6 +125,7 @@ export function registerRepoCommand(program: Command): void {
         ...(options.acceptPush === false ? { accept_push: false } : {}),
         ...(options.register === false ? { register: false } : {}),
         ...(found ? { expect_uuid: found.uuid } : {}),
+        ...lowBandwidth,
       });
     });
     if (!added) {
@@ -91,6 +135,43 @@ export function registerRepoCommand(program: Command): void {
     }
     if (options.json) process.stdout.write(`${JSON.stringify(added, null, 2)}\n`);
     else process.stdout.write(`Added repository "${added.name}": ${added.uuid} (${added.software})${added.registered_at ? ', registered with the peer' : ''}\n`);
+  });
+
+  addGatewayOptions(
+    addLowBandwidthOptions(
+      repo
+        .command('set')
+        .description('change a peer: name, URL, proxy, pushes, wire format, page size, bandwidth cap ("none" clears the last two)')
+        .argument('<repository>', 'name or uuid')
+        .option('--name <name>', 'a new name')
+        .option('--peer-url <url>', "the peer's new base URL")
+        .option('--proxy <url>', 'HTTP proxy for this peer ("none" to use the default)')
+        .option('--accept-push', 'accept pushes from this peer')
+        .option('--no-accept-push', 'refuse pushes from this peer')
+        .option('--json', 'print the repository as JSON'),
+    ),
+  ).action(async (reference: string, options: RepoSetOptions) => {
+    const cleared = (value: string | undefined) => value?.toLowerCase() === 'none';
+    const lowBandwidth = lowBandwidthInput({
+      ...(options.wireFormat === undefined ? {} : { wireFormat: options.wireFormat }),
+      ...(options.pageSize === undefined || cleared(options.pageSize) ? {} : { pageSize: options.pageSize }),
+      ...(options.maxBytesPerSecond === undefined || cleared(options.maxBytesPerSecond) ? {} : { maxBytesPerSecond: options.maxBytesPerSecond }),
+    });
+    const patch: RepositoryPatch = {
+      ...(options.name === undefined ? {} : { name: options.name }),
+      ...(options.peerUrl === undefined ? {} : { url: options.peerUrl }),
+      ...(options.proxy === undefined ? {} : { proxy: cleared(options.proxy) ? null : options.proxy }),
+      ...(options.acceptPush === undefined ? {} : { accept_push: options.acceptPush }),
+      ...lowBandwidth,
+      ...(cleared(options.pageSize) ? { page_size: null } : {}),
+      ...(cleared(options.maxBytesPerSecond) ? { max_bytes_per_second: null } : {}),
+    };
+    if (Object.keys(patch).length === 0) {
+      throw new SluiceError('CLI_BAD_OPTION', 'Nothing to change', { status: 400, fix: 'Give at least one option, e.g. --page-size 200; see sluice repo set --help' });
+    }
+    const changed = await withSyncCommands(options, (commands) => commands.updateRepository(reference, patch));
+    if (options.json) process.stdout.write(`${JSON.stringify(changed, null, 2)}\n`);
+    else process.stdout.write(`Changed ${changed.name} (${changed.uuid}).\n`);
   });
 
   addGatewayOptions(repo.command('list').description('list repositories').option('--json', 'print JSON')).action(async (options: GatewayOptions & { json?: boolean }) => {

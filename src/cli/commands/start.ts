@@ -14,8 +14,13 @@ export function registerStartCommand(program: Command): void {
     .option('--demo', 'load demo data into an empty store and allow anonymous reads')
     .option('--name <name>', 'public name of this gateway')
     .option('--no-worker', 'do not run scheduled jobs in this process')
-    .action(async (options: { host?: string; port?: string; data?: string; store?: string; demo?: boolean; name?: string; worker?: boolean }) => {
-      const config = configFrom(options);
+    .option('--no-discovery', 'do not announce this gateway on the LAN (mDNS) nor listen for others')
+    .action(async (options: { host?: string; port?: string; data?: string; store?: string; demo?: boolean; name?: string; worker?: boolean; discovery?: boolean }, command: Command) => {
+      // Discovery is on for `sluice start` unless --no-discovery or SLUICE_DISCOVERY=false: only a
+      // flag given on the command line outranks the environment.
+      const fromCommandLine = command.getOptionValueSource('discovery') === 'cli';
+      const { discovery, ...rest } = options;
+      const config = configFrom({ ...rest, ...(fromCommandLine ? { discovery } : {}), discoveryByDefault: true });
       const logger = createLogger({ level: config.logLevel, destination: process.stdout });
       const gateway = await startGateway(config, { logger });
       await new Promise<void>((resolve) => {

@@ -13,7 +13,7 @@ import { ensureIdentity } from '../../gateway-identity.js';
 import { createLogger, type Logger } from '../../logger.js';
 import { systemClock } from '../../s3xml/timestamps.js';
 import type { JobRecord, RunRecord, Store, SyncTaskRecord } from '../../store/store.js';
-import type { PeerIdentity, RepositoryInput, RepositoryView } from '../../sync/repository-registry.js';
+import type { PeerIdentity, RepositoryInput, RepositoryPatch, RepositoryView } from '../../sync/repository-registry.js';
 import { createSyncRuntime, type SyncRuntime } from '../../sync/runtime.js';
 import { NETWORK_FAILURE_CODES, offlineFallback } from '../../sync/run.js';
 import type { ScheduleInput, TaskInput } from '../../sync/task-registry.js';
@@ -44,6 +44,7 @@ export interface SyncCommands {
   addRepository(input: RepositoryInput): Promise<RepositoryView>;
   listRepositories(): Promise<RepositoryView[]>;
   removeRepository(reference: string): Promise<void>;
+  updateRepository(reference: string, patch: RepositoryPatch): Promise<RepositoryView>;
   setSchedule(reference: string, input: ScheduleInput): Promise<JobRecord>;
   addTask(reference: string, resource: string, input: TaskInput): Promise<SyncTaskRecord>;
   listTasks(reference?: string): Promise<SyncTaskRecord[]>;
@@ -78,6 +79,7 @@ async function withLocal<T>(options: GatewayOptions, work: (commands: SyncComman
       addRepository: (input) => sync.repositories.add(input),
       listRepositories: () => sync.repositories.list(),
       removeRepository: (reference) => sync.repositories.remove(reference),
+      updateRepository: (reference, patch) => sync.repositories.update(reference, patch),
       setSchedule: (reference, input) => sync.tasks.setSchedule(reference, input),
       addTask: (reference, resource, input) => sync.tasks.add(reference, resource, input),
       listTasks: (reference) => sync.tasks.list(reference),
@@ -156,9 +158,19 @@ async function withRemote<T>(options: GatewayOptions, work: (commands: SyncComma
         ...(input.accept_push === undefined ? {} : { accept_push: input.accept_push }),
         ...(input.expect_uuid === undefined ? {} : { uuid: input.expect_uuid }),
         ...(input.register === undefined ? {} : { register: input.register }),
+        ...(input.wire_format === undefined ? {} : { wire_format: input.wire_format }),
+        ...(input.page_size === undefined ? {} : { page_size: input.page_size }),
+        ...(input.max_bytes_per_second === undefined ? {} : { max_bytes_per_second: input.max_bytes_per_second }),
       }),
     listRepositories: () => call('GET', '/api/repositories'),
     removeRepository: (reference) => call('DELETE', `/api/repositories/${ref(reference)}`),
+    // The API addresses a repository by uuid: a name is looked up first.
+    async updateRepository(reference, patch) {
+      const all = await call<RepositoryView[]>('GET', '/api/repositories');
+      const found = all.find((repository) => repository.uuid === reference || repository.name === reference);
+      if (!found) throw new SluiceError('REPOSITORY_NOT_FOUND', `No repository named ${reference}`, { status: 404, fix: 'See `sluice repo list`' });
+      return call('PATCH', `/api/repositories/${ref(found.uuid)}`, patch);
+    },
     setSchedule: (reference, input) => call('PUT', `/api/repositories/${ref(reference)}/schedule`, input),
     addTask: (reference, resource, input) => call('POST', `/api/repositories/${ref(reference)}/tasks`, { resource, ...input }),
     listTasks: (reference) => (reference === undefined ? listAllTasks(call) : call('GET', `/api/repositories/${ref(reference)}/tasks`)),

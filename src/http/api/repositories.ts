@@ -8,8 +8,13 @@ import { repositoryView, type RepositoryPatch } from '../../sync/repository-regi
 import type { SyncModule } from '../../sync/sync-module.js';
 import { runSummary } from './sync-api.js';
 import type { ApiRegistry, JsonSchema } from './schema-registry.js';
+import { BYTES_PER_SECOND_RANGE, PAGE_SIZE_RANGE, WIRE_FORMATS, type WireFormat } from '../../transports/low-bandwidth-settings.js';
 
 const TAG = 'repositories';
+/** Low-bandwidth options (src/transports/low-bandwidth-settings.ts); the registry checks S3JSON against the peer's kind. */
+const WIRE_FORMAT = { type: 'string', enum: [...WIRE_FORMATS], description: 's3json: S3JSON on the wire (Sluice peers only; Eden peers are refused with WIRE_FORMAT_UNSUPPORTED)' };
+const MAX_BYTES_PER_SECOND = { type: 'integer', minimum: BYTES_PER_SECOND_RANGE.min, maximum: BYTES_PER_SECOND_RANGE.max, description: 'Cap on the bytes read from and sent to this peer' };
+const PAGE_SIZE = { type: 'integer', minimum: PAGE_SIZE_RANGE.min, maximum: PAGE_SIZE_RANGE.max, description: 'Changes per table in one page (pulls from Sluice peers, every push)' };
 const POLICY = { type: 'string', enum: ['THIS', 'OTHER', 'NEWER', 'MASTER', 'this', 'other', 'newer', 'master'] };
 
 const repositorySchema: JsonSchema = {
@@ -27,6 +32,9 @@ const repositorySchema: JsonSchema = {
     peer_name: { type: 'string' },
     registered_at: { type: 'string' },
     registered_by_peer: { type: 'boolean' },
+    wire_format: WIRE_FORMAT,
+    max_bytes_per_second: MAX_BYTES_PER_SECOND,
+    page_size: PAGE_SIZE,
     created_at: { type: 'string' },
     updated_at: { type: 'string' },
   },
@@ -52,6 +60,9 @@ const repositoryBody: JsonSchema = {
     accept_push: { type: 'boolean' },
     uuid: { type: 'string', minLength: 1, maxLength: 256, description: 'The fingerprint the operator confirmed' },
     register: { type: 'boolean', description: 'Register this gateway with the peer (default true)' },
+    wire_format: WIRE_FORMAT,
+    max_bytes_per_second: MAX_BYTES_PER_SECOND,
+    page_size: PAGE_SIZE,
   },
 };
 
@@ -66,6 +77,9 @@ const repositoryPatch: JsonSchema = {
     password: { type: ['string', 'null'], maxLength: 1024 },
     proxy: { type: ['string', 'null'], maxLength: 2048 },
     accept_push: { type: 'boolean' },
+    wire_format: WIRE_FORMAT,
+    max_bytes_per_second: { ...MAX_BYTES_PER_SECOND, type: ['integer', 'null'] },
+    page_size: { ...PAGE_SIZE, type: ['integer', 'null'] },
   },
 };
 
@@ -133,7 +147,19 @@ export function registerRepositoryRoutes(api: ApiRegistry, sync: SyncModule): vo
   api.route(
     { method: 'post', path: '/api/repositories', summary: 'Add a repository, fingerprint first, and register with it', roles: ['integrator'], tag: TAG, body: repositoryBody, response: repositorySchema },
     async (req, res) => {
-      const body = req.body as { name: string; url: string; username?: string; password?: string; proxy?: string; accept_push?: boolean; uuid?: string; register?: boolean };
+      const body = req.body as {
+        name: string;
+        url: string;
+        username?: string;
+        password?: string;
+        proxy?: string;
+        accept_push?: boolean;
+        uuid?: string;
+        register?: boolean;
+        wire_format?: WireFormat;
+        max_bytes_per_second?: number;
+        page_size?: number;
+      };
       const view = await sync.repositories.add({
         name: body.name,
         url: body.url,
@@ -143,6 +169,9 @@ export function registerRepositoryRoutes(api: ApiRegistry, sync: SyncModule): vo
         ...(body.accept_push === undefined ? {} : { accept_push: body.accept_push }),
         ...(body.uuid === undefined ? {} : { expect_uuid: body.uuid }),
         ...(body.register === undefined ? {} : { register: body.register }),
+        ...(body.wire_format === undefined ? {} : { wire_format: body.wire_format }),
+        ...(body.max_bytes_per_second === undefined ? {} : { max_bytes_per_second: body.max_bytes_per_second }),
+        ...(body.page_size === undefined ? {} : { page_size: body.page_size }),
       });
       res.status(201).json(view);
     },

@@ -9,6 +9,7 @@ import type { ClientSession, Collection, Db, IndexDescription } from 'mongodb';
 import { SluiceError } from '../../errors.js';
 import { isDuplicateKey } from './store-errors.js';
 import type { RecordDocument } from './record-documents.js';
+import type { DiscoveredGatewayDocument, PoolDocument } from './discovery-state.js';
 import type { ConflictDocument, LogDocument, RepositoryDocument, UserDocument } from './state-documents.js';
 import type { CheckpointDocument, JobDocument, LeaseDocument, RunDocument, TaskDocument } from './sync-state-documents.js';
 
@@ -38,6 +39,8 @@ export interface StoreCollections {
   jobs: Collection<JobDocument>;
   leases: Collection<LeaseDocument>;
   runs: Collection<RunDocument>;
+  discoveredGateways: Collection<DiscoveredGatewayDocument>;
+  pools: Collection<PoolDocument>;
   meta: Collection<{ _id: string; version: number }>;
 }
 
@@ -54,6 +57,8 @@ const NAMES: Record<keyof StoreCollections, string> = {
   jobs: 'jobs',
   leases: 'leases',
   runs: 'runs',
+  discoveredGateways: 'discovered_gateways',
+  pools: 'pools',
   meta: 'sluice_meta',
 };
 

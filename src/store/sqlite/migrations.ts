@@ -5,7 +5,9 @@
  * Never edit a migration that has shipped: append a new one. Versions are 1, 2, 3, … without gaps.
  */
 import type Database from 'better-sqlite3';
+import { FIELD_INDEX_MIGRATION_SQL } from './field-index.js';
 import { SluiceError } from '../../errors.js';
+import { DISCOVERY_STATE_MIGRATION_SQL } from './discovery-state.js';
 import { SYNC_STATE_MIGRATION_SQL } from './sync-state.js';
 
 export interface Migration {
@@ -146,6 +148,38 @@ export const MIGRATIONS: readonly Migration[] = [
     up(db) {
       // Tombstones are few: live counts per resource are index counts minus these (resources()).
       db.exec('CREATE INDEX records_deleted_by_resource ON records (resource) WHERE deleted = 1');
+    },
+  },
+  {
+    version: 4,
+    name: 'discovered gateways and sync pools',
+    up(db) {
+      db.exec(DISCOVERY_STATE_MIGRATION_SQL);
+    },
+  },
+  {
+    version: 5,
+    name: 'fewer index writes per record',
+    up(db) {
+      // Every index is one more B-tree insert per record written; a pull writes thousands a second.
+      // (uuid, resource) answers both "this uuid in this table" and "this uuid in any table", so it
+      // replaces two indexes; components are few, so their parent index leaves top-level rows out
+      // ("parent_uuid = ?" implies the partial index's condition, so the planner still uses it).
+      db.exec(`
+        DROP INDEX records_by_resource_uuid;
+        DROP INDEX records_by_uuid;
+        CREATE UNIQUE INDEX records_by_uuid_resource ON records (uuid, resource);
+        DROP INDEX records_by_parent;
+        CREATE INDEX records_by_parent ON records (parent_resource, parent_uuid, resource, modified_on, uuid)
+          WHERE parent_uuid IS NOT NULL;
+      `);
+    },
+  },
+  {
+    version: 6,
+    name: 'index filterable fields on demand',
+    up(db) {
+      db.exec(FIELD_INDEX_MIGRATION_SQL);
     },
   },
 ];

@@ -6,10 +6,11 @@
 import type Database from 'better-sqlite3';
 import { referenceUuids } from '../../s3xml/model.js';
 import type { ConflictEntry, NewConflict, RecordWrite, StoredRecord } from '../store.js';
-import { filterableValues, numericValue } from '../url-filter-match.js';
+import type { FilterableRecord } from '../url-filter-match.js';
+import { FieldIndex } from './field-index.js';
 import { conflictFromRow, conflictToRow } from './state-rows.js';
 import type { ConflictRow } from './state-rows.js';
-import { assertWritableRecord, recordToRow, rowToRecord } from './record-rows.js';
+import { assertWritableRecord, recordToRow, storedForm } from './record-rows.js';
 
 /**
  * Inserts many rows with few statements: one record has a dozen field values, and a statement
@@ -57,6 +58,9 @@ export class WriteSession {
   private readonly writeSeq: Database.Statement<[number]>;
   private readonly insertConflict: Database.Statement<unknown[]>;
   private readonly conflictById: Database.Statement<[number], ConflictRow>;
+  private readonly bodiesById: Database.Statement<[string], { id: number; body: string }>;
+  /** Which fields record_fields indexes (field-index.ts). */
+  readonly fieldIndex: FieldIndex;
 
   /** The last seq handed out in this session; undefined outside a session. */
   private seq: number | undefined;
@@ -84,6 +88,8 @@ export class WriteSession {
         "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'open')",
     );
     this.conflictById = db.prepare('SELECT * FROM conflicts WHERE id = ?');
+    this.bodiesById = db.prepare('SELECT id, body FROM records WHERE id IN (SELECT value FROM json_each(?))');
+    this.fieldIndex = new FieldIndex(db);
     this.putAtomically = db.transaction((record: RecordWrite, seq: number) => this.writeRecord(record, seq));
   }
 
@@ -96,6 +102,7 @@ export class WriteSession {
     try {
       this.seq = this.readSeq.get()!.value;
       this.seqAtBegin = this.seq;
+      this.fieldIndex.refresh();
     } catch (error) {
       this.db.exec('ROLLBACK');
       throw error;
@@ -110,6 +117,7 @@ export class WriteSession {
 
   rollback(): void {
     this.seq = undefined;
+    this.fieldIndex.invalidate();
     // SQLite rolls back by itself after some errors (SQLITE_FULL, SQLITE_IOERR…).
     if (this.db.inTransaction) this.db.exec('ROLLBACK');
   }
@@ -137,7 +145,7 @@ export class WriteSession {
         row.mci, row.created_on, row.modified_on, row.deleted, row.replaced_by,
         row.parent_resource, row.parent_uuid, row.parent_alias, row.body, row.seq, id,
       );
-      this.deleteFields.run(id);
+      if (this.fieldIndex.indexes(record.resource)) this.deleteFields.run(id);
       this.deleteReferences.run(id);
     } else {
       id = Number(
@@ -147,19 +155,25 @@ export class WriteSession {
         ).lastInsertRowid,
       );
     }
-    const fieldRows: unknown[] = [];
-    for (const [field, texts] of filterableValues(record)) {
-      for (const text of texts) fieldRows.push(id, record.resource, field, text, numericValue(text) ?? null);
-    }
-    this.insertFields.run(fieldRows);
+    const fieldRows = this.fieldIndex.rowsFor(id, record.resource, record);
+    if (fieldRows.length > 0) this.insertFields.run(fieldRows.flat());
     const referenceRows: unknown[] = [];
     for (const reference of record.references) {
       for (const target of referenceUuids(reference)) referenceRows.push(target, id);
     }
     this.insertReferences.run(referenceRows);
     this.seq = seq;
-    // Parsed back from the row so the caller never shares objects with what was stored.
-    return rowToRecord(row);
+    return storedForm(record, seq);
+  }
+
+  /** Starts indexing fields of a resource (and indexes what is stored); inside BEGIN/COMMIT. */
+  indexFields(resource: string, fields: readonly string[]): void {
+    if (this.seq === undefined) throw new Error('WriteSession.indexFields outside BEGIN/COMMIT');
+    this.fieldIndex.register(resource, fields, (ids) => {
+      const bodies = new Map<number, FilterableRecord>();
+      for (const row of this.bodiesById.all(JSON.stringify(ids))) bodies.set(row.id, JSON.parse(row.body) as FilterableRecord);
+      return bodies;
+    });
   }
 
   addConflict(conflict: NewConflict): ConflictEntry {

@@ -1,5 +1,5 @@
 import { createHash, randomUUID } from 'node:crypto';
-import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rename, rm, utimes, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { SluiceError } from '../../errors.js';
@@ -13,6 +13,7 @@ import {
   type StandIns,
 } from '../stylesheet/eden-compat.js';
 import type { StylesheetTree } from '../stylesheet/module-tree.js';
+import { cleanCompileCache, type CacheCleanupResult } from './cache-cleanup.js';
 import { readSefInfo, type SefInfo } from './sef-info.js';
 import { exportSef, Xslt3ExportError, type CompileFailure } from './xslt3-export.js';
 
@@ -48,9 +49,29 @@ export interface CompileOptions {
   principalIsVirtual?: boolean;
 }
 
+export interface StylesheetCompilerOptions {
+  cacheDir: string;
+  concurrency?: number;
+  /**
+   * Clock for the cache's last-use marks and cleanup. Without it the compiler neither marks uses
+   * nor cleans (build.ts compiles into a scratch folder and needs neither).
+   */
+  now?: () => number;
+  /**
+   * Limits of the cache folder, applied after every fresh compile (that is when it grows):
+   * entries unused for `maxUnusedDays`, then the least recently used beyond `maxBytes`.
+   */
+  limits?: { maxUnusedDays?: number; maxBytes?: number };
+}
+
 const MAX_ATTEMPTS = 12;
 /** SEF files kept in memory after reading them from disk. */
 const MAX_LOADED = 64;
+
+function isWithin(file: string, folder: string): boolean {
+  const relative = path.relative(path.resolve(folder), path.resolve(file));
+  return relative !== '' && !relative.startsWith('..') && !path.isAbsolute(relative);
+}
 
 export function stylesheetTreeKey(tree: StylesheetTree): string {
   const hash = createHash('sha256');
@@ -134,7 +155,27 @@ export class StylesheetCompiler {
   private readonly slots: (() => void)[] = [];
   private running = 0;
 
-  constructor(private readonly options: { cacheDir: string; concurrency?: number }) {}
+  private cleaning: Promise<CacheCleanupResult | undefined> | undefined;
+
+  constructor(private readonly options: StylesheetCompilerOptions) {}
+
+  /**
+   * Applies the cache limits now. Stylesheets this compiler holds in memory are never removed.
+   * Resolves to undefined when no clock was given.
+   */
+  cleanCache(limits = this.options.limits ?? {}): Promise<CacheCleanupResult | undefined> {
+    const now = this.options.now;
+    if (!now) return Promise.resolve(undefined);
+    // One cleanup at a time; a second request while one runs shares it.
+    this.cleaning ??= cleanCompileCache(this.options.cacheDir, {
+      now: now(),
+      ...limits,
+      inUse: new Set([...this.loaded.values()].map((compiled) => compiled.key)),
+    }).finally(() => {
+      this.cleaning = undefined;
+    });
+    return this.cleaning;
+  }
 
   /** Compiles (or finds in the cache) the SEF for a stylesheet tree. */
   compile(tree: StylesheetTree, options: CompileOptions = {}): Promise<CompiledStylesheet> {
@@ -162,10 +203,18 @@ export class StylesheetCompiler {
       const meta = JSON.parse(await readFile(metaPathFor(sefPath), 'utf8')) as CompiledMeta;
       if (meta.key !== key) return undefined;
       const sefText = await readFile(sefPath, 'utf8');
+      await this.markUsed(sefPath);
       return this.remember(sefPath, { ...meta, sefPath, sefText, warnings: warningsFor(meta) });
     } catch {
       return undefined;
     }
+  }
+
+  /** The sidecar's mtime is the entry's last use, what cache cleanup goes by. */
+  private async markUsed(sefPath: string): Promise<void> {
+    if (!this.options.now || !isWithin(sefPath, this.options.cacheDir)) return;
+    const seconds = this.options.now() / 1000;
+    await utimes(metaPathFor(sefPath), seconds, seconds).catch(() => undefined);
   }
 
   private remember(sefPath: string, compiled: CompiledStylesheet): CompiledStylesheet {
@@ -194,11 +243,16 @@ export class StylesheetCompiler {
       const again = await this.loadIfCurrent(sefPath, key);
       if (again) return again;
       const workDir = path.join(this.options.cacheDir, 'work', `${key.slice(0, 16)}-${randomUUID().slice(0, 8)}`);
+      let compiled: CompiledStylesheet;
       try {
-        return await this.compileWithStandIns(tree, key, sefPath, workDir, options);
+        compiled = await this.compileWithStandIns(tree, key, sefPath, workDir, options);
       } finally {
         await rm(workDir, { recursive: true, force: true });
       }
+      // The cache only grows here, so this is where its limits are applied; a failed cleanup
+      // must not fail the compile that triggered it.
+      if (this.options.limits && isWithin(sefPath, this.options.cacheDir)) await this.cleanCache().catch(() => undefined);
+      return compiled;
     });
   }
 

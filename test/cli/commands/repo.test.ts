@@ -61,6 +61,30 @@ describe('sluice repo, task and sync', { timeout: 120_000 }, () => {
     assert.match(sync.stdout, /peer: success .* pulled 1 \(1 created, 0 updated, 0 deleted\)/);
   });
 
+  it('repo set changes the low-bandwidth options, "none" clears them, and a bad value changes nothing', async () => {
+    const set = await runCli(['repo', 'set', 'peer', '--wire-format', 's3json', '--page-size', '200', '--max-bytes-per-second', '20000', '--data', dataDir, '--json']);
+    assert.equal(set.code, 0, set.stderr);
+    const changed = JSON.parse(set.stdout) as Record<string, unknown>;
+    assert.equal(changed.wire_format, 's3json');
+    assert.equal(changed.page_size, 200);
+    assert.equal(changed.max_bytes_per_second, 20000);
+
+    const bad = await runCli(['repo', 'set', 'peer', '--page-size', 'lots', '--data', dataDir]);
+    assert.notEqual(bad.code, 0);
+    assert.match(bad.stderr, /CLI_BAD_OPTION/);
+    const nothing = await runCli(['repo', 'set', 'peer', '--data', dataDir]);
+    assert.notEqual(nothing.code, 0);
+    assert.match(nothing.stderr, /Nothing to change/);
+
+    const cleared = await runCli(['repo', 'set', 'peer', '--wire-format', 's3xml', '--page-size', 'none', '--max-bytes-per-second', 'none', '--data', dataDir, '--json']);
+    assert.equal(cleared.code, 0, cleared.stderr);
+    const after = JSON.parse(cleared.stdout) as Record<string, unknown>;
+    assert.equal(after.wire_format, 's3xml');
+    assert.equal(after.page_size, undefined);
+    assert.equal(after.max_bytes_per_second, undefined);
+    assert.equal((await repositories())[0]?.name, 'peer');
+  });
+
   it('sync exits non-zero when the run did not fully succeed', async () => {
     const badTask = await runCli(['task', 'add', 'peer', 'org_office', '--data', dataDir]);
     assert.equal(badTask.code, 65, 'a second task for the same resource is refused');

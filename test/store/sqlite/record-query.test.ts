@@ -13,7 +13,7 @@ import type { RecordRow } from '../../../src/store/sqlite/record-rows.js';
 import type { FieldFilter, RecordQuery } from '../../../src/store/store.js';
 import { matchesFilters } from '../../../src/store/url-filter-match.js';
 import { recordWrite } from '../../support/records.js';
-import { filterableBodyArbitrary, filterArbitrary } from '../filter-arbitraries.js';
+import { FILTER_FIELDS, filterableBodyArbitrary, filterArbitrary } from '../filter-arbitraries.js';
 
 const folder = mkdtempSync(path.join(tmpdir(), 'sluice-record-query-'));
 const { writer, reader } = openConnections(path.join(folder, 'plans.db'), 1000);
@@ -108,6 +108,8 @@ describe('sqlite record queries', () => {
     const bodies = fc.sample(filterableBodyArbitrary, { numRuns: 80, seed: 7 });
     for (const [index, body] of bodies.entries()) await store.putRecord(recordWrite({ resource, uuid: `r${index}`, ...body }));
     const records = await store.queryRecords({ resource });
+    // The SQL below runs on the raw file, so the fields must be indexed first (field-index.ts).
+    await store.countRecords({ resource, filters: [...FILTER_FIELDS, 'missing'].map((field) => ({ field, op: 'ne', negate: false, values: [null] })) });
     await store.close();
     const { reader: oracleReader, writer: oracleWriter } = openConnections(file, 1000);
     try {

@@ -134,10 +134,11 @@ export interface GatewayProcess {
   stop(): Promise<void>;
 }
 
-/** `sluice start` in a process of its own; resolves once it listens. */
-export async function spawnGateway(options: { name: string; domain: string; dataDir?: string }): Promise<GatewayProcess> {
+/** `sluice start` in a process of its own; resolves once it listens. `store`: a mongodb:// URL (default the embedded store). */
+export async function spawnGateway(options: { name: string; domain: string; dataDir?: string; store?: string }): Promise<GatewayProcess> {
   const dataDir = options.dataDir ?? (await mkdtemp(path.join(os.tmpdir(), 'sluice-proc-')));
-  const child = spawn(process.execPath, ['--import', 'tsx', CLI, 'start', '--data', dataDir, '--host', '127.0.0.1', '--port', '0', '--name', options.name, '--no-worker'], {
+  const storeArgs = options.store === undefined ? [] : ['--store', options.store];
+  const child = spawn(process.execPath, ['--import', 'tsx', CLI, 'start', '--data', dataDir, ...storeArgs, '--host', '127.0.0.1', '--port', '0', '--name', options.name, '--no-worker'], {
     cwd: repoRoot,
     env: cliEnv({ SLUICE_DOMAIN: options.domain }),
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
-import { pollCheckpointId } from '../../../src/ushahidi/poll-job.js';
+import { emptyPollTimings, pollCheckpointId } from '../../../src/ushahidi/poll-job.js';
 import { localStatusOf } from '../../../src/ushahidi/status-push.js';
 import { closeTestEngine, sourceHarness, type SourceHarness } from './support.js';
 
@@ -83,6 +83,25 @@ describe('the poll job against the fake Ushahidi (v5, over HTTP)', () => {
       assert.ok(await h.ticket(245), 'the late id is inside the re-read overlap');
       for (const id of [251, 252, 253]) assert.ok(await h.ticket(id), `post ${id}`);
       assert.equal(second.run.counts.pull_created !== undefined && second.run.counts.pull_created >= 4, true);
+    } finally {
+      await h.close();
+    }
+  });
+
+  it('fetches the next page while the current one is transformed and committed, and reports where the time went', async () => {
+    const timings = emptyPollTimings();
+    const h = await sourceHarness({ fake: { posts: 300 }, source: { pageSize: 100 }, readAhead: 1, pollTimings: timings });
+    try {
+      let cursorWhenSecondPageAsked: Promise<unknown> | undefined;
+      h.fake.hooks.onRequest((request) => {
+        if (request.path === '/api/v5/posts' && request.params.created_after_by_id === '100') cursorWhenSecondPageAsked = cursorOf(h);
+      });
+      const outcome = await h.sources.run(await h.record(), { trigger: 'test' });
+      assert.equal(outcome.run.status, 'success', outcome.run.message);
+      assert.equal(await ticketCount(h), 300);
+      assert.ok(cursorWhenSecondPageAsked, 'the second page was asked for');
+      assert.equal(await cursorWhenSecondPageAsked, undefined, 'before the first page was committed, even with one page of read-ahead');
+      for (const phase of ['fetch', 'transform', 'parse', 'statuses', 'import'] as const) assert.ok(timings[phase] > 0, `${phase} was timed`);
     } finally {
       await h.close();
     }

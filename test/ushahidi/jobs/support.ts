@@ -14,6 +14,7 @@ import { systemClock } from '../../../src/s3xml/timestamps.js';
 import { openSqliteStore } from '../../../src/store/sqlite-store.js';
 import type { RepositoryRecord, Store, StoredRecord } from '../../../src/store/store.js';
 import { createTransformEngine, type TransformEngine } from '../../../src/transform/engine.js';
+import type { PollTimings } from '../../../src/ushahidi/poll-job.js';
 import { createUshahidiSources, type SourceInput, type SourceView, type UshahidiSources } from '../../../src/ushahidi/sources.js';
 import { createFakeUshahidi, type FakeUshahidi, type FakeUshahidiOptions } from '../../../tools/fake-ushahidi/index.js';
 
@@ -39,6 +40,9 @@ export interface HarnessOptions {
   source?: Partial<SourceInput>;
   mappings?: Record<string, MappingDocument>;
   transformBatch?: number;
+  readAhead?: number;
+  /** Filled by every poll of the harness's source. */
+  pollTimings?: PollTimings;
   /** Called as each transform starts (a post added then arrives after the poll's last request). */
   onTransform?: () => void;
 }
@@ -87,6 +91,8 @@ export async function sourceHarness(options: HarnessOptions = {}): Promise<Sourc
     },
     retry: { sleep: async () => undefined, random: () => 0 },
     ...(options.transformBatch === undefined ? {} : { transformBatch: options.transformBatch }),
+    ...(options.readAhead === undefined ? {} : { readAhead: options.readAhead }),
+    ...(options.pollTimings === undefined ? {} : { pollTimings: options.pollTimings }),
   });
   const type = options.source?.type ?? 'ushahidi-v5';
   const source = await sources.add({
