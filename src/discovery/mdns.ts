@@ -84,7 +84,13 @@ export function advertisedAddresses(host: string): string[] {
 export async function startDiscoveryService(options: DiscoveryServiceOptions): Promise<DiscoveryService> {
   const { logger } = options;
   const mdns = await openSocket(options.socket);
-  let advert = await options.advert();
+  let advert: GatewayAdvert;
+  try {
+    advert = await options.advert();
+  } catch (error) {
+    mdns.destroy();
+    throw error;
+  }
   let stopped = false;
   mdns.on('warning', (error: Error) => logger.debug({ err: error.message }, 'mdns warning'));
   // Packets come from anyone on the LAN: whatever they hold, a handler must not throw out of the

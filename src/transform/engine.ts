@@ -5,6 +5,7 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { SluiceError } from '../errors.js';
 import { batchDocuments, collectContext, type BatchDocument, type SourceOpener } from './chunking/batches.js';
+import { ContextStore } from './chunking/context-store.js';
 import { TextFrameJoiner, XmlRootJoiner, type OutputJoiner } from './chunking/output-join.js';
 import { besideSefPath, StylesheetCompiler, stylesheetTreeKey, type CompiledStylesheet } from './compile/stylesheet-compiler.js';
 import { admitXmlInput, byteLengthOf, inputTooLarge } from './input-guard.js';
@@ -302,7 +303,9 @@ class Engine implements TransformEngine {
     }
     const params = request.params ?? {};
     const contextNames = request.chunkContext ?? [];
-    const context = contextNames.length > 0 ? await collectContext(request.open, contextNames) : new Map<string, Buffer>();
+    // Lookup context beyond a few MiB goes to a scratch file, so memory stays flat however many
+    // lookup resources the input holds.
+    const context = contextNames.length > 0 ? await collectContext(request.open, contextNames, { spillDir: path.join(this.cacheDir, 'tmp') }) : new Map<string, Buffer>();
     const batchOptions = {
       records: Math.max(1, request.batchRecords ?? this.options.batchRecords ?? DEFAULT_BATCH_RECORDS),
       bytes: Math.min(DEFAULT_BATCH_BYTES, this.maxInputBytes),
@@ -354,6 +357,8 @@ class Engine implements TransformEngine {
       // Let the batches already handed out finish before reporting, so no thread is left busy.
       await Promise.allSettled(inFlight.map((entry) => entry.outcome));
       throw error;
+    } finally {
+      if (context instanceof ContextStore) await context.close();
     }
     const closing = joiner?.finish() ?? '';
     if (closing) await write(closing);

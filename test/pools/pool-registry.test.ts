@@ -8,7 +8,9 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { DiscoveredGateway } from '../../src/discovery/service-records.js';
+import { Beacon, MAX_DISCOVERED_GATEWAYS } from '../../src/pools/beacon.js';
 import type { SyncTaskRecord } from '../../src/store/store.js';
+import { createMemoryStore } from '../support/memory-store.js';
 import { ADMIN, startDiscoveryGateway, type DiscoveryGateway } from './support/gateways.js';
 
 function sighting(gateway: { identity: { uuid: string; name: string }; url: string }, tags: string[], overrides: Partial<DiscoveredGateway> = {}): DiscoveredGateway {
@@ -211,8 +213,6 @@ describe('beacon and sync pools', () => {
   });
 
   it('the beacon stops recording new gateways once it knows the maximum, but still refreshes known ones', async () => {
-    const { Beacon, MAX_DISCOVERED_GATEWAYS } = await import('../../src/pools/beacon.js');
-    const { createMemoryStore } = await import('../support/memory-store.js');
     const store = createMemoryStore();
     const beacon = new Beacon(store, { now: () => new Date('2024-05-01T10:00:00Z') });
     for (let index = 0; index < MAX_DISCOVERED_GATEWAYS; index += 1) {

@@ -31,5 +31,5 @@ describe('two Sluice gateways on loopback, both on MongoDB', { timeout: 420_000 
     await mongo?.stop();
   });
 
-  it(SCENARIO_TITLE, () => twoGatewayScenario(a!, b!));
+  it(SCENARIO_TITLE, (t) => twoGatewayScenario(a!, b!, (step) => t.diagnostic(step)));
 });

@@ -19,5 +19,5 @@ describe('two Sluice gateways on loopback', { timeout: 240_000 }, () => {
     await Promise.all([a?.stop(), b?.stop()]);
   });
 
-  it(SCENARIO_TITLE, () => twoGatewayScenario(a, b));
+  it(SCENARIO_TITLE, (t) => twoGatewayScenario(a, b, (step) => t.diagnostic(step)));
 });

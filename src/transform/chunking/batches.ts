@@ -1,4 +1,5 @@
 import { SluiceError } from '../../errors.js';
+import { ContextStore, type ContextLookup, type ContextStoreOptions } from './context-store.js';
 import { splitS3XML, tagEnd, type SplitItem } from './s3xml-splitter.js';
 
 /**
@@ -79,19 +80,23 @@ export function referencedKeys(bytes: Buffer, names: Set<string>): string[] {
   return keys;
 }
 
-/** First pass: the raw bytes of every context resource, by (table, uuid). */
-export async function collectContext(open: SourceOpener, names: string[]): Promise<Map<string, Buffer>> {
+/**
+ * First pass: the raw bytes of every context resource, by (table, uuid). The caller closes the
+ * store when done (it may hold a scratch file in `options.spillDir`).
+ */
+export async function collectContext(open: SourceOpener, names: string[], options: ContextStoreOptions = {}): Promise<ContextStore> {
   const wanted = new Set(names);
-  const context = new Map<string, Buffer>();
-  for await (const event of splitS3XML(open())) {
-    if (event.kind !== 'item') continue;
-    const { item } = event;
-    if (item.name && item.uuid && wanted.has(item.name)) {
-      // A copy of its own: small buffers share 8 KB slabs, and keeping one would keep its neighbours.
-      const copy = Buffer.allocUnsafeSlow(item.bytes.length);
-      item.bytes.copy(copy);
-      context.set(contextKey(item.name, item.uuid), copy);
+  const context = new ContextStore(options);
+  try {
+    for await (const event of splitS3XML(open())) {
+      if (event.kind !== 'item') continue;
+      const { item } = event;
+      if (item.name && item.uuid && wanted.has(item.name)) await context.put(contextKey(item.name, item.uuid), item.bytes);
     }
+    await context.flush();
+  } catch (error) {
+    await context.close();
+    throw error;
   }
   return context;
 }
@@ -113,7 +118,7 @@ function checkEncoding(prolog: string): void {
 export async function* batchDocuments(
   open: SourceOpener,
   options: BatchOptions,
-  context: Map<string, Buffer>,
+  context: ContextLookup,
 ): AsyncGenerator<{ frame: DocumentFrame } | { batch: BatchDocument }> {
   const contextNames = new Set(options.contextResources);
   let pending: SplitItem[] = [];
@@ -123,7 +128,7 @@ export async function* batchDocuments(
   let head = Buffer.alloc(0);
   let foot = Buffer.alloc(0);
 
-  const build = (items: SplitItem[], tail: Buffer | undefined): BatchDocument => {
+  const build = async (items: SplitItem[], tail: Buffer | undefined): Promise<BatchDocument> => {
     const parts: Buffer[] = [head, ...items.map((item) => item.bytes)];
     if (context.size > 0) {
       const seen = new Set<string>();
@@ -131,7 +136,7 @@ export async function* batchDocuments(
         for (const key of referencedKeys(item.bytes, contextNames)) {
           if (seen.has(key)) continue;
           seen.add(key);
-          const bytes = context.get(key);
+          const bytes = await context.get(key);
           if (bytes) parts.push(bytes);
         }
       }
@@ -154,7 +159,7 @@ export async function* batchDocuments(
       const { item } = event;
       if (item.name && contextNames.has(item.name)) continue;
       if (pending.length > 0 && (pending.length >= options.records || pendingBytes + item.bytes.length > options.bytes)) {
-        yield { batch: build(pending, undefined) };
+        yield { batch: await build(pending, undefined) };
         pending = [];
         pendingBytes = 0;
       }
@@ -163,6 +168,6 @@ export async function* batchDocuments(
       continue;
     }
     // The tail (whitespace, comments after the last record) belongs to the last batch.
-    if (pending.length > 0 || index === 0) yield { batch: build(pending, event.tail) };
+    if (pending.length > 0 || index === 0) yield { batch: await build(pending, event.tail) };
   }
 }

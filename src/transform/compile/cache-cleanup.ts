@@ -21,7 +21,11 @@ export interface CacheCleanupOptions {
   maxBytes?: number;
   /** Content keys in use by this process: never removed whatever their age. */
   inUse?: ReadonlySet<string>;
-  /** Leftovers of interrupted compiles (temporary files, work folders) older than this go; default 1 hour. */
+  /**
+   * Leftovers of interrupted compiles and chunked runs (temporary files, work folders, spilled
+   * lookup context) older than this go; default 1 hour. A run still using its scratch file keeps
+   * it open, so removing it early does it no harm on POSIX systems.
+   */
   abandonedAfterMs?: number;
 }
 
@@ -125,13 +129,15 @@ export async function cleanCompileCache(cacheDir: string, options: CacheCleanupO
   const sef = await sefEntries(path.join(cacheDir, 'sef'), abandonedBefore, removed);
   let removedBytes = sef.removedBytes;
 
-  const workDir = path.join(cacheDir, 'work');
-  for (const name of await listDir(workDir)) {
-    const folder = path.join(workDir, name);
-    const info = await statOrUndefined(folder);
-    if (info && info.mtimeMs < abandonedBefore) {
-      await rm(folder, { recursive: true, force: true });
-      removed.push(folder);
+  // Compile work folders, and chunked runs' scratch files (lookup context spilled to disk).
+  for (const folder of [path.join(cacheDir, 'work'), path.join(cacheDir, 'tmp')]) {
+    for (const name of await listDir(folder)) {
+      const leftover = path.join(folder, name);
+      const info = await statOrUndefined(leftover);
+      if (info && info.mtimeMs < abandonedBefore) {
+        await rm(leftover, { recursive: true, force: true });
+        removed.push(leftover);
+      }
     }
   }
 

@@ -37,12 +37,19 @@ async function assertSameTables(a: GatewayProcess, b: GatewayProcess): Promise<v
   }
 }
 
-/** Runs the whole scenario on two fresh gateways (empty stores, nothing registered). */
-export async function twoGatewayScenario(a: GatewayProcess, b: GatewayProcess): Promise<void> {
+/**
+ * Runs the whole scenario on two fresh gateways (empty stores, nothing registered). `mark` hears
+ * when each step ended (the tests pass it to t.diagnostic, so slow steps show in the output).
+ */
+export async function twoGatewayScenario(a: GatewayProcess, b: GatewayProcess, mark: (step: string) => void = () => undefined): Promise<void> {
+  const began = Date.now();
+  const done = (step: string) => mark(`${step}: ${((Date.now() - began) / 1000).toFixed(1)} s`);
   for (const [gateway, side] of [[a, 'a'], [b, 'b']] as const) {
     await importXml(gateway, 'org_organisation', organisationsXml(side, ORGS, '2024-01-01T00:00:00'));
     await importXml(gateway, 'org_office', officesXml(side, 0, PER_SIDE, '2024-01-01T00:00:00'));
   }
+
+  done('seeded 10k records');
 
   // Fingerprint first: the CLI shows the peer's uuid (read without credentials) before registering.
   const addB = await runCli(['repo', 'add', 'B', b.url, '--user', ADMIN.user, '--password', ADMIN.password, '--yes', '--url', a.url]);
@@ -62,17 +69,21 @@ export async function twoGatewayScenario(a: GatewayProcess, b: GatewayProcess): 
     }
   }
 
+  done('registered and tasks created');
   const first = await runCli(['sync', 'B', '--url', a.url, '--json']);
   assert.equal(first.code, 0, `${first.stdout}\n${first.stderr}`);
   const firstRun = JSON.parse(first.stdout) as { status: string; counts: Record<string, number> };
   assert.equal(firstRun.status, 'success');
   assert.equal(firstRun.counts.pull_created, PER_SIDE + ORGS, 'every record of B was created on A exactly once');
   assert.equal(firstRun.counts.pull_updated, 0);
+  done('A pulled and pushed');
   const fromB = await api(b, 'POST', '/api/repositories/A/sync', {});
   assert.equal(fromB.status, 200, JSON.stringify(fromB.json));
   assert.equal((fromB.json as { status: string }).status, 'success');
+  done('B pulled and pushed');
   await assertSameTables(a, b);
   assert.equal((await exportTable(a, 'org_office')).size, 2 * PER_SIDE);
+  done('compared');
 
   // Changes on both sides.
   const later = '2024-02-01T00:00:00';
@@ -89,6 +100,7 @@ export async function twoGatewayScenario(a: GatewayProcess, b: GatewayProcess): 
   await importXml(a, 'org_office', officesXml('a', 200, 210, '2024-02-01T10:00:00', (i) => `A's version of ${i}`));
   await importXml(b, 'org_office', officesXml('a', 200, 210, '2024-02-01T11:00:00', (i) => `B's version of ${i}`));
 
+  done('changed on both sides');
   const second = await api(a, 'POST', '/api/repositories/B/sync', {});
   assert.equal(second.status, 200, JSON.stringify(second.json));
   const secondRun = second.json as { status: string; counts: Record<string, number> };
@@ -97,6 +109,7 @@ export async function twoGatewayScenario(a: GatewayProcess, b: GatewayProcess): 
   assert.equal((back.json as { status: string }).status, 'success', JSON.stringify(back.json));
   await assertSameTables(a, b);
 
+  done('synced the changes both ways and compared');
   const offices = await exportTable(b, 'org_office');
   assert.equal(offices.get(officeUuid('a', 5))!.data.find((d) => d.field === 'name')!.text, 'A renamed its office 5');
   assert.equal(offices.get(officeUuid('b', 5))!.data.find((d) => d.field === 'name')!.text, "A renamed B's office 5");

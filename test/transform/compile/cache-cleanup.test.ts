@@ -72,8 +72,11 @@ describe('compile cache cleanup', () => {
     const abandonedTemporary = path.join(cacheDir, 'sef', '.abc.sef.json.1234.tmp');
     const runningTemporary = path.join(cacheDir, 'sef', '.def.sef.json.5678.tmp');
     const abandonedWork = path.join(cacheDir, 'work', 'abc-1234');
+    const abandonedContext = path.join(cacheDir, 'tmp', 'context-1234.bin');
     const runningWork = path.join(cacheDir, 'work', 'def-5678');
-    for (const file of [abandonedTemporary, runningTemporary]) await writeFile(file, '{}');
+    await mkdir(path.join(cacheDir, 'tmp'));
+    for (const file of [abandonedTemporary, runningTemporary, abandonedContext]) await writeFile(file, '{}');
+    await at(abandonedContext, NOW - 2 * 60 * 60 * 1000);
     for (const folder of [abandonedWork, runningWork]) await mkdir(folder, { recursive: true });
     await at(abandonedTemporary, NOW - 2 * 60 * 60 * 1000);
     await at(abandonedWork, NOW - 2 * 60 * 60 * 1000);
@@ -84,6 +87,7 @@ describe('compile cache cleanup', () => {
 
     assert.equal(existsSync(abandonedTemporary), false);
     assert.equal(existsSync(abandonedWork), false);
+    assert.equal(existsSync(abandonedContext), false);
     assert.equal(existsSync(runningTemporary), true);
     assert.equal(existsSync(runningWork), true);
   });
