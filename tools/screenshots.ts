@@ -16,6 +16,7 @@ import { ADMIN } from '../test/support/gateway.js';
 import { launchConsoleBrowser, signIn } from '../test/console/support/browser.js';
 import { ACCOUNTS } from '../test/console/support/console-gateway.js';
 import { buildDemoScene, DEMO_INSTANCE } from '../test/console/support/demo-scene.js';
+import { startPoolsConsole } from '../test/console/support/pools-console.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -28,6 +29,8 @@ interface Shot {
   small?: boolean;
   /** Sign in as this user instead of the admin. */
   as?: { user: string; password: string };
+  /** Taken on the console that has the beacon and pools (see startPoolsConsole). */
+  pools?: boolean;
 }
 
 function outputFolder(argv: string[]): string {
@@ -44,6 +47,28 @@ async function main(): Promise<void> {
   const capInput = await readFile(path.join(root, 'test', 'fixtures', 'formats', 'cap', 'eden-flat-alert.s3.xml'), 'utf8');
   const [logEntry] = await scene.here.store.listLog({ repository: scene.repository, limit: 1 });
   const repository = encodeURIComponent(scene.repository);
+  // Until the composition root hands the console its beacon and pools, a console over the same
+  // gateway shows those pages (same store, so the same sign-in works on it).
+  const poolsConsole = await startPoolsConsole(scene.here);
+  await scene.here.beacon.register('nepal', 'both');
+  const seen = '2024-05-01T10:00:00';
+  await scene.here.store.putDiscoveredGateway({
+    uuid: scene.peer.identity.uuid,
+    name: 'Pokhara gateway',
+    url: scene.peer.url,
+    advert: { tables: ['org_organisation', 'org_office', 'event_incident_report'], interests: [{ tag: 'nepal', direction: 'both' }], api: '1', version: 'demo' },
+    first_seen_at: seen,
+    last_seen_at: seen,
+  });
+  await scene.here.store.putDiscoveredGateway({
+    uuid: 'urn:uuid:5f0c7a2e-8d3b-4c61-a9e4-0b7d2c6f1e93',
+    name: 'Bharatpur field office',
+    url: 'http://192.0.2.41:8080',
+    advert: { tables: ['org_office'], interests: [{ tag: 'nepal', direction: 'download' }], api: '1', version: 'demo' },
+    first_seen_at: seen,
+    last_seen_at: seen,
+  });
+  await scene.here.pools.create({ name: 'nepal-earthquake', tags: ['nepal'], template: { resources: ['org_office', 'org_organisation'], mode: 'pull', schedule: { interval_seconds: 900 } } });
 
   const shots: Shot[] = [
     { name: 'sign-in', path: '/console/login' },
@@ -121,6 +146,9 @@ async function main(): Promise<void> {
     },
     { name: 'settings', path: '/console/settings' },
     { name: 'users', path: '/console/users' },
+    { name: 'discovery', path: '/console/discovery', pools: true, small: true },
+    { name: 'pools', path: '/console/pools', pools: true, prepare: async (page) => page.locator('#create-pool summary').click() },
+    { name: 'pool', path: '/console/pools/nepal-earthquake', pools: true, small: true, prepare: async (page) => page.locator('details.accept summary').first().click() },
     { name: 'not-for-your-role', path: '/console/mappings', as: ACCOUNTS.viewer },
   ];
 
@@ -143,7 +171,7 @@ async function main(): Promise<void> {
           await signIn(page, scene.here.url, account.user, account.password);
           signedInAs = account.user;
         }
-        await page.goto(`${scene.here.url}${shot.path}`, { waitUntil: 'networkidle' });
+        await page.goto(`${shot.pools ? poolsConsole.url : scene.here.url}${shot.path}`, { waitUntil: 'networkidle' });
         await shot.prepare?.(page);
         const file = path.join(out, `${shot.name}${size.suffix}.png`);
         await page.screenshot({ path: file });
@@ -153,6 +181,7 @@ async function main(): Promise<void> {
     }
   } finally {
     await browser.close();
+    await poolsConsole.close();
     await scene.stop();
   }
 }

@@ -4,24 +4,33 @@
  * rate limiter for sign-in attempts. Nothing here knows about HTTP frameworks: the console route
  * wires these into express.
  *
- * Sessions live in the memory of one process: a restart signs everyone out, which is the safe
- * failure for an admin console, and keeps session ids out of the store and its backups.
+ * Sessions live in the store, so every gateway process on one store (several nodes on one MongoDB,
+ * issue #9) knows the same sign-ins and a restart keeps them. They used to live in one process's
+ * memory to keep session ids out of the store and its backups; that still holds: the store keys a
+ * session by the SHA-256 of its id, and the CSRF token is derived from the id (an HMAC), so nothing
+ * stored can be presented as a cookie or a token. Expired sessions are swept in bounded batches
+ * at sign-in, never all at once.
  */
-import { randomBytes, timingSafeEqual } from 'node:crypto';
+import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { Clock } from '../s3xml/timestamps.js';
+import type { ConsoleSessionRecord, Store } from '../store/store.js';
 
 export const SESSION_COOKIE = 'sluice_session';
 /** A short-lived token for the sign-in form itself (login CSRF), before there is a session. */
 export const LOGIN_COOKIE = 'sluice_login';
 
 export interface Session {
-  /** Sent to the browser as the cookie value; never logged. */
+  /** Sent to the browser as the cookie value; never logged, never stored. */
   id: string;
+  /** The store's key: SHA-256 of the id, hex. */
+  idHash: string;
   username: string;
   /** Sent back in forms (`_csrf`) and in `X-CSRF-Token` by scripts. */
   csrfToken: string;
   createdAt: number;
   lastSeenAt: number;
+  /** A one-time message for the next page (text owned by the console). */
+  flash?: string;
 }
 
 export interface SessionOptions {
@@ -29,12 +38,35 @@ export interface SessionOptions {
   idleTimeoutMs?: number;
   /** A session ends this long after sign-in, used or not (default 7 days). */
   maxAgeMs?: number;
-  /** Oldest sessions are dropped beyond this many (default 10,000): memory stays bounded. */
-  maxSessions?: number;
+  /**
+   * Use is written to the store at most this often per session (default 1 minute): a write per
+   * request would cost every page a round trip. Idleness is therefore measured to within this.
+   */
+  touchIntervalMs?: number;
+  /** Expired sessions deleted per sweep (default 500), so a sweep never stalls a sign-in. */
+  sweepBatch?: number;
+  /** Sweeps at most this often (default 10 minutes). */
+  sweepIntervalMs?: number;
 }
+
+/** What the session layer needs of the store. */
+export type SessionPersistence = Pick<
+  Store,
+  'getConsoleSession' | 'putConsoleSession' | 'updateConsoleSession' | 'deleteConsoleSession' | 'deleteUserConsoleSessions' | 'deleteExpiredConsoleSessions'
+>;
 
 function token(): string {
   return randomBytes(32).toString('base64url');
+}
+
+/** The store's key for a session id. */
+export function sessionIdHash(id: string): string {
+  return createHash('sha256').update(id, 'utf8').digest('hex');
+}
+
+/** The session's CSRF token: derived from the id, so the store need not (and does not) keep it. */
+function csrfTokenOf(id: string): string {
+  return createHmac('sha256', id).update('sluice console csrf').digest('base64url');
 }
 
 /** Constant-time comparison of two tokens; false for anything missing or of another length. */
@@ -45,23 +77,35 @@ export function tokensMatch(expected: string | undefined, given: unknown): boole
   return a.length === b.length && timingSafeEqual(a, b);
 }
 
+/** Ids are 32 random bytes in base64url: anything else is not worth a store read. */
+const SESSION_ID = /^[A-Za-z0-9_-]{43}$/;
+
 export class SessionStore {
-  private readonly sessions = new Map<string, Session>();
   private readonly idleTimeoutMs: number;
   private readonly maxAgeMs: number;
-  private readonly maxSessions: number;
+  private readonly touchIntervalMs: number;
+  private readonly sweepBatch: number;
+  private readonly sweepIntervalMs: number;
+  private lastSweep = Number.NEGATIVE_INFINITY;
 
   constructor(
+    private readonly store: SessionPersistence,
     private readonly clock: Clock,
     options: SessionOptions = {},
   ) {
     this.idleTimeoutMs = options.idleTimeoutMs ?? 8 * 60 * 60 * 1000;
     this.maxAgeMs = options.maxAgeMs ?? 7 * 24 * 60 * 60 * 1000;
-    this.maxSessions = options.maxSessions ?? 10_000;
+    this.touchIntervalMs = Math.min(options.touchIntervalMs ?? 60_000, this.idleTimeoutMs);
+    this.sweepBatch = options.sweepBatch ?? 500;
+    this.sweepIntervalMs = options.sweepIntervalMs ?? 10 * 60 * 1000;
   }
 
   private now(): number {
     return this.clock.now().getTime();
+  }
+
+  private expiresAt(createdAt: number, lastSeenAt: number): number {
+    return Math.min(lastSeenAt + this.idleTimeoutMs, createdAt + this.maxAgeMs);
   }
 
   /** How long the cookie should live, in seconds (the absolute limit; idleness is checked here). */
@@ -69,50 +113,77 @@ export class SessionStore {
     return Math.floor(this.maxAgeMs / 1000);
   }
 
-  create(username: string): Session {
+  async create(username: string): Promise<Session> {
     const now = this.now();
-    if (this.sessions.size >= this.maxSessions) {
-      // Map iteration order is insertion order: the first key is the oldest session.
-      const oldest = this.sessions.keys().next().value;
-      if (oldest !== undefined) this.sessions.delete(oldest);
-    }
-    const session: Session = { id: token(), username, csrfToken: token(), createdAt: now, lastSeenAt: now };
-    this.sessions.set(session.id, session);
-    return session;
+    await this.sweepIfDue(now);
+    const id = token();
+    const record: ConsoleSessionRecord = { id_hash: sessionIdHash(id), username, created_at: now, last_seen_at: now, expires_at: this.expiresAt(now, now) };
+    await this.store.putConsoleSession(record);
+    return { id, idHash: record.id_hash, username, csrfToken: csrfTokenOf(id), createdAt: now, lastSeenAt: now };
   }
 
   /** The live session with this id (and marks it used), or undefined when unknown or expired. */
-  get(id: string | undefined): Session | undefined {
-    if (!id) return undefined;
-    const session = this.sessions.get(id);
-    if (!session) return undefined;
+  async get(id: string | undefined): Promise<Session | undefined> {
+    if (!id || !SESSION_ID.test(id)) return undefined;
+    const idHash = sessionIdHash(id);
+    const record = await this.store.getConsoleSession(idHash);
+    if (!record) return undefined;
     const now = this.now();
-    if (now - session.lastSeenAt > this.idleTimeoutMs || now - session.createdAt > this.maxAgeMs) {
-      this.sessions.delete(id);
+    if (now - record.last_seen_at > this.idleTimeoutMs || now - record.created_at > this.maxAgeMs) {
+      await this.store.deleteConsoleSession(idHash);
       return undefined;
     }
-    session.lastSeenAt = now;
-    return session;
-  }
-
-  destroy(id: string | undefined): void {
-    if (id) this.sessions.delete(id);
-  }
-
-  /** Ends every session of a user (password changed, roles taken away). */
-  destroyUser(username: string, except?: string): number {
-    let ended = 0;
-    for (const [id, session] of this.sessions) {
-      if (session.username === username && id !== except) {
-        this.sessions.delete(id);
-        ended += 1;
-      }
+    let lastSeenAt = record.last_seen_at;
+    if (now - record.last_seen_at >= this.touchIntervalMs) {
+      // Another process may have ended it since the read: then it stays ended.
+      if (!(await this.store.updateConsoleSession(idHash, { last_seen_at: now, expires_at: this.expiresAt(record.created_at, now) }))) return undefined;
+      lastSeenAt = now;
     }
-    return ended;
+    return {
+      id,
+      idHash,
+      username: record.username,
+      csrfToken: csrfTokenOf(id),
+      createdAt: record.created_at,
+      lastSeenAt,
+      ...(record.flash === undefined ? {} : { flash: record.flash }),
+    };
   }
 
-  get size(): number {
-    return this.sessions.size;
+  async destroy(id: string | undefined): Promise<void> {
+    if (id) await this.store.deleteConsoleSession(sessionIdHash(id));
+  }
+
+  /** Ends every session of a user (password changed, roles taken away, disabled, deleted). */
+  async destroyUser(username: string, except?: string): Promise<number> {
+    return this.store.deleteUserConsoleSessions(username, except === undefined ? undefined : sessionIdHash(except));
+  }
+
+  /** Keeps a message for the next page this session opens (on whichever process serves it). */
+  async setFlash(session: Session, flash: string): Promise<void> {
+    session.flash = flash;
+    await this.store.updateConsoleSession(session.idHash, { flash });
+  }
+
+  /** The session's message, once: it is removed as it is read. */
+  async takeFlash(session: Session): Promise<string | undefined> {
+    const flash = session.flash;
+    if (flash === undefined) return undefined;
+    delete session.flash;
+    await this.store.updateConsoleSession(session.idHash, { flash: null });
+    return flash;
+  }
+
+  /** Deletes one batch of expired sessions; returns how many. */
+  async sweep(): Promise<number> {
+    const now = this.now();
+    this.lastSweep = now;
+    return this.store.deleteExpiredConsoleSessions(now, this.sweepBatch);
+  }
+
+  private async sweepIfDue(now: number): Promise<void> {
+    if (now - this.lastSweep < this.sweepIntervalMs) return;
+    await this.sweep();
   }
 }
 

@@ -57,7 +57,7 @@ export class Authenticator {
     const hit = this.recent.get(key);
     if (hit && hit.until > now) return hit.user;
     const user = await this.store.getUser(username);
-    if (!user || !(await verifyPassword(password, user.passwordHash))) return undefined;
+    if (!user || user.disabled || !(await verifyPassword(password, user.passwordHash))) return undefined;
     if (this.recent.size > 1000) this.recent.clear();
     this.recent.set(key, { user, until: now + this.ttlMs });
     return user;

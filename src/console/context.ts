@@ -15,6 +15,8 @@ import type { XsdValidator } from '../formats/xsd.js';
 import type { GatewayIdentity } from '../gateway-identity.js';
 import type { ApiRegistry } from '../http/api/schema-registry.js';
 import type { Logger } from '../logger.js';
+import type { Beacon } from '../pools/beacon.js';
+import type { PoolRegistry } from '../pools/pool-registry.js';
 import type { Clock } from '../s3xml/timestamps.js';
 import type { Store, UserRecord } from '../store/store.js';
 import type { SyncModule } from '../sync/sync-module.js';
@@ -60,6 +62,12 @@ export interface ConsoleDeps {
   /** Where console.css and the scripts are (default: src/console/assets of the repository). */
   assetsDir?: string;
   peerOptions?: PeerOptionsSource;
+  /** This gateway's interest tags and the gateways heard on the LAN (Discovery page). */
+  beacon?: Beacon;
+  /** Sync pools (Pools page). */
+  pools?: PoolRegistry;
+  /** Asks the LAN for gateways now; absent when discovery is off. */
+  browse?: () => void;
 }
 
 export interface ConsoleEnv extends ConsoleDeps {
@@ -69,16 +77,23 @@ export interface ConsoleEnv extends ConsoleDeps {
   secure: boolean;
 }
 
-const flashes = new WeakMap<Session, Flash>();
-
-export function setFlash(req: Request, flash: Flash): void {
-  if (req.consoleSession) flashes.set(req.consoleSession, flash);
+/** Keeps a message for the next page the user opens; in the store, so any gateway process shows it. */
+export async function setFlash(env: ConsoleEnv, req: Request, flash: Flash): Promise<void> {
+  if (req.consoleSession) await env.sessions.setFlash(req.consoleSession, JSON.stringify(flash));
 }
 
-function takeFlash(session: Session): Flash | undefined {
-  const flash = flashes.get(session);
-  flashes.delete(session);
-  return flash;
+function readFlash(text: string | undefined): Flash | undefined {
+  if (text === undefined) return undefined;
+  try {
+    const flash = JSON.parse(text) as Flash;
+    return typeof flash?.message === 'string' && (flash.kind === 'ok' || flash.kind === 'error') ? flash : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+async function takeFlash(env: ConsoleEnv, session: Session): Promise<Flash | undefined> {
+  return readFlash(await env.sessions.takeFlash(session));
 }
 
 /** Security headers for every console answer: only our own scripts, styles and images; no framing. */
@@ -106,9 +121,8 @@ export function sendHtml(req: Request, res: Response, page: Html, status = 200):
   res.end(body);
 }
 
-export function pageContext(env: ConsoleEnv, req: Request): PageContext {
+export function pageContext(env: ConsoleEnv, req: Request, flash?: Flash): PageContext {
   const session = req.consoleSession!;
-  const flash = takeFlash(session);
   return {
     user: req.user!,
     csrfToken: session.csrfToken,
@@ -152,7 +166,7 @@ export function page(env: ConsoleEnv, roles: Role[], handler: PageHandler): Requ
     if (!req.user || !req.consoleSession) return loginRedirect(req, res);
     if (!mayOpen(req.user, roles)) return forbidden(env, req, res, roles.length ? roles : ['viewer']);
     try {
-      await handler(req, res, pageContext(env, req));
+      await handler(req, res, pageContext(env, req, await takeFlash(env, req.consoleSession)));
     } catch (error) {
       next(error);
     }
@@ -184,19 +198,31 @@ function backTo(req: Request, fallback: string): string {
 }
 
 /** A form POST for users holding one of `roles`; the CSRF token was checked by the session layer. */
-export function action(env: ConsoleEnv, roles: Role[], handler: ActionHandler, fallback = '/console'): RequestHandler {
-  return async (req: Request, res: Response) => {
+/** Names the form field a failed action's error is about (shown next to it by pages that can). */
+export type ErrorField = (error: SluiceError) => string | undefined;
+
+/** A form POST for users holding one of `roles`; the CSRF token was checked by the session layer. */
+export function action(env: ConsoleEnv, roles: Role[], handler: ActionHandler, fallback = '/console', errorField?: ErrorField): RequestHandler {
+  return async (req: Request, res: Response, next: NextFunction) => {
     if (!req.user || !req.consoleSession) return loginRedirect(req, res);
     if (!mayOpen(req.user, roles)) return forbidden(env, req, res, roles);
     try {
-      const outcome = await handler(req, req.user);
-      if (outcome.flash) setFlash(req, outcome.flash);
+      let outcome: ActionOutcome;
+      try {
+        outcome = await handler(req, req.user);
+      } catch (error) {
+        const failure = asSluiceError(error);
+        if (failure.status >= 500) env.logger.error({ err: error }, 'console action failed');
+        const named = errorField?.(failure) ?? (typeof failure.details.field === 'string' ? failure.details.field : undefined);
+        outcome = {
+          to: backTo(req, fallback),
+          flash: { kind: 'error', message: `${failure.message} (${failure.code})`, ...(failure.fix ? { fix: failure.fix } : {}), ...(named ? { field: named } : {}) },
+        };
+      }
+      if (outcome.flash) await setFlash(env, req, outcome.flash);
       res.redirect(303, outcome.to);
     } catch (error) {
-      const failure = asSluiceError(error);
-      if (failure.status >= 500) env.logger.error({ err: error }, 'console action failed');
-      setFlash(req, { kind: 'error', message: `${failure.message} (${failure.code})`, ...(failure.fix ? { fix: failure.fix } : {}) });
-      res.redirect(303, backTo(req, fallback));
+      next(error);
     }
   };
 }

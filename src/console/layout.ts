@@ -12,6 +12,8 @@ export interface Flash {
   message: string;
   /** The error's fix hint, shown under the message. */
   fix?: string;
+  /** The form field the error is about, for pages that show it next to that field. */
+  field?: string;
 }
 
 export interface PageContext {
@@ -40,6 +42,8 @@ export const NAV: readonly NavItem[] = [
   { href: '/console/conflicts', label: 'Conflicts', roles: ['analyst', 'integrator'] },
   { href: '/console/mappings', label: 'Mappings', roles: ['integrator'] },
   { href: '/console/preview', label: 'Preview', roles: ['analyst', 'integrator'] },
+  { href: '/console/discovery', label: 'Discovery', roles: ['viewer', 'integrator'] },
+  { href: '/console/pools', label: 'Pools', roles: ['viewer', 'integrator'] },
   { href: '/console/settings', label: 'Settings', roles: ['admin'] },
   { href: '/console/users', label: 'Users', roles: ['admin'] },
 ];

@@ -14,7 +14,9 @@ import { registerMappingApi } from '../console/mapping-api.js';
 import { MappingWorkspace } from '../console/mapping-workspace.js';
 import { registerConflicts } from '../console/sections/conflicts.js';
 import { registerDashboard } from '../console/sections/dashboard.js';
+import { registerDiscovery } from '../console/sections/discovery.js';
 import { registerMappings } from '../console/sections/mappings.js';
+import { registerPools } from '../console/sections/pools.js';
 import { registerPreview } from '../console/sections/preview.js';
 import { registerRepositories } from '../console/sections/repositories.js';
 import { registerRuns } from '../console/sections/runs.js';
@@ -39,7 +41,7 @@ function isConsolePage(req: Request): boolean {
 export function consoleRouter(deps: ConsoleDeps): Router {
   const env: ConsoleEnv = {
     ...deps,
-    sessions: deps.sessions ?? new SessionStore(deps.clock),
+    sessions: deps.sessions ?? new SessionStore(deps.store, deps.clock),
     loginLimiter: deps.loginLimiter ?? new LoginRateLimiter(deps.clock),
     assets: new AssetServer(deps.assetsDir),
     secure: deps.secureCookies ?? deps.baseUrl.startsWith('https:'),
@@ -69,6 +71,8 @@ export function consoleRouter(deps: ConsoleDeps): Router {
   registerPreview(router, env, workspace);
   registerSettings(router, env);
   registerUsers(router, env);
+  registerDiscovery(router, env);
+  registerPools(router, env);
 
   // The preview route, as the transform engineer wrote it, behind the console's sign-in.
   const validator = deps.validator;

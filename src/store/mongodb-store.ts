@@ -26,6 +26,8 @@ import type {
   CheckpointRecord,
   ConflictEntry,
   ConflictQuery,
+  ConsoleSessionChange,
+  ConsoleSessionRecord,
   DiscoveredGatewayRecord,
   JobRecord,
   LeaseRecord,
@@ -46,6 +48,7 @@ import type {
   UserRecord,
 } from './store.js';
 import type { StoreCollections } from './mongodb/collections.js';
+import { ConsoleState } from './mongodb/console-state.js';
 import { DiscoveryState } from './mongodb/discovery-state.js';
 import { GatewayState } from './mongodb/gateway-state.js';
 import { RecordReader } from './mongodb/record-reader.js';
@@ -98,32 +101,39 @@ class MongoTransaction implements StoreTransaction {
     }
   }
 
+  // The writer holds puts back (record-writer.ts): the two lookups by uuid see them without a
+  // flush; every other read sends them first.
   getRecord(resource: string, uuid: string): Promise<StoredRecord | undefined> {
-    return this.use(() => this.reader.getRecord(resource, uuid));
+    return this.use(async () => this.writer.heldRecord(resource, uuid) ?? (await this.reader.getRecord(resource, uuid)));
   }
   findByUuid(uuid: string): Promise<StoredRecord[]> {
-    return this.use(() => this.reader.findByUuid(uuid));
+    return this.use(async () => this.writer.withHeldRecords(uuid, await this.reader.findByUuid(uuid)));
   }
   queryRecords(query: RecordQuery): Promise<StoredRecord[]> {
-    return this.use(() => this.reader.queryRecords(query));
+    return this.use(() => this.afterFlush(() => this.reader.queryRecords(query)));
   }
   countRecords(query: RecordQuery): Promise<number> {
-    return this.use(() => this.reader.countRecords(query));
+    return this.use(() => this.afterFlush(() => this.reader.countRecords(query)));
   }
   putRecord(record: RecordWrite): Promise<StoredRecord> {
     return this.use(() => this.writer.putRecord(record));
   }
   findReferencing(uuid: string): Promise<StoredRecord[]> {
-    return this.use(() => this.reader.findReferencing(uuid));
+    return this.use(() => this.afterFlush(() => this.reader.findReferencing(uuid)));
   }
   fieldValues(resource: string, field: string, limit?: number): Promise<{ value: FieldValue; text?: string; count: number }[]> {
-    return this.use(() => this.reader.fieldValues(resource, field, limit));
+    return this.use(() => this.afterFlush(() => this.reader.fieldValues(resource, field, limit)));
   }
   resources(): Promise<{ resource: string; count: number }[]> {
-    return this.use(() => this.reader.resources());
+    return this.use(() => this.afterFlush(() => this.reader.resources()));
   }
   componentResources(): Promise<string[]> {
-    return this.use(() => this.reader.componentResources());
+    return this.use(() => this.afterFlush(() => this.reader.componentResources()));
+  }
+
+  private async afterFlush<T>(read: () => Promise<T>): Promise<T> {
+    await this.writer.flush();
+    return read();
   }
   addConflict(conflict: NewConflict): Promise<ConflictEntry> {
     return this.use(() => this.writer.addConflict(conflict));
@@ -143,6 +153,7 @@ class MongoStore implements Store {
   private readonly gatewayState: GatewayState;
   private readonly syncState: SyncState;
   private readonly discoveryState: DiscoveryState;
+  private readonly consoleState: ConsoleState;
   private closed = false;
 
   constructor(
@@ -153,6 +164,7 @@ class MongoStore implements Store {
     this.gatewayState = new GatewayState(collections);
     this.syncState = new SyncState(collections);
     this.discoveryState = new DiscoveryState(collections);
+    this.consoleState = new ConsoleState(collections);
   }
 
   private assertUsable(): void {
@@ -293,6 +305,27 @@ class MongoStore implements Store {
   }
   listUsers(): Promise<UserRecord[]> {
     return this.read(() => this.gatewayState.listUsers());
+  }
+  deleteUser(username: string): Promise<boolean> {
+    return this.writeOne(() => this.consoleState.deleteUser(username));
+  }
+  getConsoleSession(idHash: string): Promise<ConsoleSessionRecord | undefined> {
+    return this.read(() => this.consoleState.getConsoleSession(idHash));
+  }
+  putConsoleSession(session: ConsoleSessionRecord): Promise<void> {
+    return this.writeOne(() => this.consoleState.putConsoleSession(session));
+  }
+  updateConsoleSession(idHash: string, change: ConsoleSessionChange): Promise<boolean> {
+    return this.writeOne(() => this.consoleState.updateConsoleSession(idHash, change));
+  }
+  deleteConsoleSession(idHash: string): Promise<boolean> {
+    return this.writeOne(() => this.consoleState.deleteConsoleSession(idHash));
+  }
+  deleteUserConsoleSessions(username: string, exceptIdHash?: string): Promise<number> {
+    return this.writeOne(() => this.consoleState.deleteUserConsoleSessions(username, exceptIdHash));
+  }
+  deleteExpiredConsoleSessions(now: number, limit: number): Promise<number> {
+    return this.writeOne(() => this.consoleState.deleteExpiredConsoleSessions(now, limit));
   }
   getSetting(key: string): Promise<string | undefined> {
     return this.read(() => this.gatewayState.getSetting(key));

@@ -18,6 +18,8 @@ import type {
   CheckpointRecord,
   ConflictEntry,
   ConflictQuery,
+  ConsoleSessionChange,
+  ConsoleSessionRecord,
   DiscoveredGatewayRecord,
   JobRecord,
   LeaseRecord,
@@ -43,6 +45,7 @@ import { openConnections } from './sqlite/connections.js';
 import { RecordReader } from './sqlite/record-reader.js';
 import { conflictFromRow, logFromRow, repositoryFromRow, userFromRow } from './sqlite/state-rows.js';
 import type { ConflictRow, LogRow, RepositoryRow, UserRow } from './sqlite/state-rows.js';
+import { ConsoleStateTables } from './sqlite/console-state.js';
 import { DiscoveryStateTables } from './sqlite/discovery-state.js';
 import { SyncStateTables } from './sqlite/sync-state.js';
 import { WriteSession } from './sqlite/write-session.js';
@@ -192,6 +195,7 @@ class SqliteStore implements Store {
   private readonly statements: ReturnType<typeof prepareStateStatements>;
   private readonly syncState: SyncStateTables;
   private readonly discoveryState: DiscoveryStateTables;
+  private readonly consoleState: ConsoleStateTables;
 
   constructor(
     private readonly writer: Database.Database,
@@ -204,6 +208,7 @@ class SqliteStore implements Store {
     this.statements = prepareStateStatements(writer, reader);
     this.syncState = new SyncStateTables(writer, reader);
     this.discoveryState = new DiscoveryStateTables(writer, reader);
+    this.consoleState = new ConsoleStateTables(writer, reader);
   }
 
   private assertUsable(): void {
@@ -372,11 +377,35 @@ class SqliteStore implements Store {
   }
   putUser(user: UserRecord): Promise<void> {
     return this.write(() => {
-      this.statements.upsertUser.run(user.username, user.passwordHash, JSON.stringify(user.roles), user.created_at);
+      this.statements.upsertUser.run(user.username, user.passwordHash, JSON.stringify(user.roles), user.created_at, user.disabled ? 1 : 0);
     });
   }
   listUsers(): Promise<UserRecord[]> {
     return this.read(() => this.statements.allUsers.all().map(userFromRow));
+  }
+  deleteUser(username: string): Promise<boolean> {
+    return this.write(() => this.consoleState.deleteUser(username));
+  }
+
+  // Console sessions
+
+  getConsoleSession(idHash: string): Promise<ConsoleSessionRecord | undefined> {
+    return this.read(() => this.consoleState.getConsoleSession(idHash));
+  }
+  putConsoleSession(session: ConsoleSessionRecord): Promise<void> {
+    return this.write(() => this.consoleState.putConsoleSession(session));
+  }
+  updateConsoleSession(idHash: string, change: ConsoleSessionChange): Promise<boolean> {
+    return this.write(() => this.consoleState.updateConsoleSession(idHash, change));
+  }
+  deleteConsoleSession(idHash: string): Promise<boolean> {
+    return this.write(() => this.consoleState.deleteConsoleSession(idHash));
+  }
+  deleteUserConsoleSessions(username: string, exceptIdHash?: string): Promise<number> {
+    return this.write(() => this.consoleState.deleteUserConsoleSessions(username, exceptIdHash));
+  }
+  deleteExpiredConsoleSessions(now: number, limit: number): Promise<number> {
+    return this.write(() => this.consoleState.deleteExpiredConsoleSessions(now, limit));
   }
 
   // Settings
@@ -575,9 +604,9 @@ function prepareStateStatements(writer: Database.Database, reader: Database.Data
     ),
     userByName: reader.prepare<[string], UserRow>('SELECT * FROM users WHERE username = ?'),
     allUsers: reader.prepare<[], UserRow>('SELECT * FROM users ORDER BY username'),
-    upsertUser: writer.prepare<[string, string, string, string]>(
-      'INSERT INTO users (username, password_hash, roles, created_at) VALUES (?, ?, ?, ?) ' +
-        'ON CONFLICT (username) DO UPDATE SET password_hash = excluded.password_hash, roles = excluded.roles, created_at = excluded.created_at',
+    upsertUser: writer.prepare<[string, string, string, string, number]>(
+      'INSERT INTO users (username, password_hash, roles, created_at, disabled) VALUES (?, ?, ?, ?, ?) ' +
+        'ON CONFLICT (username) DO UPDATE SET password_hash = excluded.password_hash, roles = excluded.roles, created_at = excluded.created_at, disabled = excluded.disabled',
     ),
     settingByKey: reader.prepare<[string], { value: string }>('SELECT value FROM settings WHERE key = ?'),
     upsertSetting: writer.prepare<[string, string]>(

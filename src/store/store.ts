@@ -115,6 +115,32 @@ export interface UserRecord {
   passwordHash: string;
   roles: string[];
   created_at: string;
+  /** A disabled user cannot sign in (console or HTTP Basic); absent means enabled. */
+  disabled?: boolean;
+}
+
+/**
+ * A console sign-in shared by every gateway process on the store. Keyed by the SHA-256 of the
+ * session id, so neither the store nor its backups hold an id a browser could present.
+ */
+export interface ConsoleSessionRecord {
+  /** Lower-case hex SHA-256 of the session id the browser holds. */
+  id_hash: string;
+  username: string;
+  /** Milliseconds since the epoch, like leases. */
+  created_at: number;
+  last_seen_at: number;
+  /** When it ends unless used again: the earlier of the idle limit and the absolute limit. */
+  expires_at: number;
+  /** A one-time message for the next page the user opens (text owned by the console). */
+  flash?: string;
+}
+
+/** What may change in a live session; `flash: null` removes the message. */
+export interface ConsoleSessionChange {
+  last_seen_at?: number;
+  expires_at?: number;
+  flash?: string | null;
 }
 
 /** A registered peer as Eden keeps it in sync_repository (extended by the sync module). */
@@ -357,6 +383,24 @@ export interface Store extends RecordAccess, CheckpointAccess {
   getUser(username: string): Promise<UserRecord | undefined>;
   putUser(user: UserRecord): Promise<void>;
   listUsers(): Promise<UserRecord[]>;
+  /** Removes the user; false when there was none. Their console sessions stay until ended apart. */
+  deleteUser(username: string): Promise<boolean>;
+
+  // Console sessions (src/auth/sessions.ts)
+  getConsoleSession(idHash: string): Promise<ConsoleSessionRecord | undefined>;
+  /** Insert or replace by id_hash. */
+  putConsoleSession(session: ConsoleSessionRecord): Promise<void>;
+  /**
+   * Changes a session only if it still exists (never brings back one that another process ended);
+   * false when it is gone.
+   */
+  updateConsoleSession(idHash: string, change: ConsoleSessionChange): Promise<boolean>;
+  /** False when there was none. */
+  deleteConsoleSession(idHash: string): Promise<boolean>;
+  /** Ends every session of a user but `exceptIdHash`; returns how many. */
+  deleteUserConsoleSessions(username: string, exceptIdHash?: string): Promise<number>;
+  /** Deletes at most `limit` sessions with `expires_at <= now`; returns how many. */
+  deleteExpiredConsoleSessions(now: number, limit: number): Promise<number>;
 
   // Settings (this gateway's uuid, name, default proxy, …)
   getSetting(key: string): Promise<string | undefined>;

@@ -211,6 +211,8 @@ export class RepositoryRegistry {
         fix: 'Give the peer\'s username (Eden: the email) and password',
       });
     }
+    // Checked before anything is sent: a bad option must not cost the peer a registration.
+    applyLowBandwidthPatch(lowBandwidthSettings({}), lowBandwidthPatchOf(input), { software: fingerprint ? 'sluice' : 'eden', name });
     let uuid = fingerprint?.uuid;
     let registeredAt: string | undefined;
     if (register && credentials) {

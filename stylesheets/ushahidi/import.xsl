@@ -17,9 +17,10 @@
                   message/datetime/category/verified); any other name gets the event layout
     status-field  when set, the Ushahidi status is also written to this field, for value mappings
 
-  Speed (the poll imports thousands of posts a second through this sheet): in SaxonJS every
-  `*[@key = …]` step over a post's members costs tens of microseconds, so each post's members are
-  put in a map by key once ($posts) and read from there. The JSON still enters through
+  Speed: every polled post goes through this sheet, and in SaxonJS it is the poll's largest cost.
+  A `*[@key = …]` step over a post's members costs 15–20 µs there, so each post's members are put
+  in a map by key once ($posts) and read from there (0.6 → 0.38 ms of CPU per post, see
+  tools/bench/ushahidi-import.ts; parse-json() maps measured no faster). The JSON still enters through
   json-to-xml(), not parse-json(): that keeps numbers as they were written (ids above a million
   would otherwise become 1.0E6) and custom fields in the order the API sent them.
 -->

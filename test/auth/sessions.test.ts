@@ -1,7 +1,9 @@
 import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
 import { describe, it } from 'node:test';
 import { LoginRateLimiter, parseCookies, serializeCookie, SessionStore, tokensMatch } from '../../src/auth/sessions.js';
 import type { Clock } from '../../src/s3xml/timestamps.js';
+import { createMemoryStore } from '../support/memory-store.js';
 
 function manualClock(start = Date.UTC(2024, 4, 1, 8, 0, 0)): Clock & { advance(ms: number): void } {
   let now = start;
@@ -16,60 +18,115 @@ function manualClock(start = Date.UTC(2024, 4, 1, 8, 0, 0)): Clock & { advance(m
 const MINUTE = 60_000;
 
 describe('console sessions', () => {
-  it('finds a session by its id and gives every session its own CSRF token', () => {
-    const sessions = new SessionStore(manualClock());
-    const a = sessions.create('ana');
-    const b = sessions.create('ana');
-    assert.equal(sessions.get(a.id)?.username, 'ana');
+  it('finds a session by its id and gives every session its own CSRF token', async () => {
+    const sessions = new SessionStore(createMemoryStore(), manualClock());
+    const a = await sessions.create('ana');
+    const b = await sessions.create('ana');
+    assert.equal((await sessions.get(a.id))?.username, 'ana');
+    assert.equal((await sessions.get(a.id))?.csrfToken, a.csrfToken, 'the token is the same on every request');
     assert.notEqual(a.id, b.id);
     assert.notEqual(a.csrfToken, b.csrfToken);
     assert.ok(a.id.length >= 40, 'ids carry 256 random bits');
-    assert.equal(sessions.get('made-up'), undefined);
-    assert.equal(sessions.get(undefined), undefined);
+    assert.equal(await sessions.get('made-up'), undefined);
+    assert.equal(await sessions.get(`${a.id.slice(0, -1)}${a.id.endsWith('A') ? 'B' : 'A'}`), undefined);
+    assert.equal(await sessions.get(undefined), undefined);
   });
 
-  it('ends a session left unused longer than the idle timeout, but not one in use', () => {
+  it('keeps only the SHA-256 of the id in the store, and nothing that works as the CSRF token', async () => {
+    const store = createMemoryStore();
+    const sessions = new SessionStore(store, manualClock());
+    const session = await sessions.create('ana');
+    const record = await store.getConsoleSession(createHash('sha256').update(session.id).digest('hex'));
+    assert.equal(record?.username, 'ana');
+    const stored = JSON.stringify(record);
+    assert.ok(!stored.includes(session.id), 'the id is not stored');
+    assert.ok(!stored.includes(session.csrfToken), 'the CSRF token is not stored');
+  });
+
+  it('knows a session created by another instance on the same store (another gateway process)', async () => {
+    const store = createMemoryStore();
     const clock = manualClock();
-    const sessions = new SessionStore(clock, { idleTimeoutMs: 30 * MINUTE, maxAgeMs: 24 * 60 * MINUTE });
-    const used = sessions.create('ines');
-    const idle = sessions.create('victor');
+    const nodeA = new SessionStore(store, clock);
+    const nodeB = new SessionStore(store, clock);
+    const session = await nodeA.create('ines');
+    assert.equal((await nodeB.get(session.id))?.csrfToken, session.csrfToken);
+    await nodeB.destroy(session.id);
+    assert.equal(await nodeA.get(session.id), undefined);
+  });
+
+  it('ends a session left unused longer than the idle timeout, but not one in use', async () => {
+    const clock = manualClock();
+    const sessions = new SessionStore(createMemoryStore(), clock, { idleTimeoutMs: 30 * MINUTE, maxAgeMs: 24 * 60 * MINUTE });
+    const used = await sessions.create('ines');
+    const idle = await sessions.create('victor');
     for (let i = 0; i < 4; i += 1) {
       clock.advance(20 * MINUTE);
-      assert.ok(sessions.get(used.id), `still signed in after ${(i + 1) * 20} minutes of use`);
+      assert.ok(await sessions.get(used.id), `still signed in after ${(i + 1) * 20} minutes of use`);
     }
-    assert.equal(sessions.get(idle.id), undefined);
+    assert.equal(await sessions.get(idle.id), undefined);
   });
 
-  it('ends every session at its maximum age however much it is used', () => {
+  it('writes use to the store at most once a touch interval', async () => {
     const clock = manualClock();
-    const sessions = new SessionStore(clock, { idleTimeoutMs: 60 * MINUTE, maxAgeMs: 90 * MINUTE });
-    const session = sessions.create('ines');
-    clock.advance(50 * MINUTE);
-    assert.ok(sessions.get(session.id));
-    clock.advance(50 * MINUTE);
-    assert.equal(sessions.get(session.id), undefined);
+    const store = createMemoryStore();
+    let updates = 0;
+    const counting = { ...store, updateConsoleSession: (...args: Parameters<typeof store.updateConsoleSession>) => ((updates += 1), store.updateConsoleSession(...args)) };
+    const sessions = new SessionStore(counting, clock, { touchIntervalMs: MINUTE });
+    const session = await sessions.create('ana');
+    for (let i = 0; i < 10; i += 1) {
+      clock.advance(5_000);
+      assert.ok(await sessions.get(session.id));
+    }
+    assert.equal(updates, 0, 'fifty seconds of use write nothing');
+    clock.advance(10_000);
+    await sessions.get(session.id);
+    assert.equal(updates, 1);
   });
 
-  it('signs a user out everywhere but in the session that asked', () => {
-    const sessions = new SessionStore(manualClock());
-    const keep = sessions.create('ana');
-    const other = sessions.create('ana');
-    const someoneElse = sessions.create('ines');
-    assert.equal(sessions.destroyUser('ana', keep.id), 1);
-    assert.ok(sessions.get(keep.id));
-    assert.equal(sessions.get(other.id), undefined);
-    assert.ok(sessions.get(someoneElse.id));
+  it('ends every session at its maximum age however much it is used', async () => {
+    const clock = manualClock();
+    const sessions = new SessionStore(createMemoryStore(), clock, { idleTimeoutMs: 60 * MINUTE, maxAgeMs: 90 * MINUTE });
+    const session = await sessions.create('ines');
+    clock.advance(50 * MINUTE);
+    assert.ok(await sessions.get(session.id));
+    clock.advance(50 * MINUTE);
+    assert.equal(await sessions.get(session.id), undefined);
   });
 
-  it('drops the oldest session when the limit is reached', () => {
-    const sessions = new SessionStore(manualClock(), { maxSessions: 2 });
-    const first = sessions.create('a');
-    const second = sessions.create('b');
-    const third = sessions.create('c');
-    assert.equal(sessions.size, 2);
-    assert.equal(sessions.get(first.id), undefined);
-    assert.ok(sessions.get(second.id));
-    assert.ok(sessions.get(third.id));
+  it('signs a user out everywhere but in the session that asked', async () => {
+    const sessions = new SessionStore(createMemoryStore(), manualClock());
+    const keep = await sessions.create('ana');
+    const other = await sessions.create('ana');
+    const someoneElse = await sessions.create('ines');
+    assert.equal(await sessions.destroyUser('ana', keep.id), 1);
+    assert.ok(await sessions.get(keep.id));
+    assert.equal(await sessions.get(other.id), undefined);
+    assert.ok(await sessions.get(someoneElse.id));
+  });
+
+  it('hands a flash message to the next request once, on any instance', async () => {
+    const store = createMemoryStore();
+    const clock = manualClock();
+    const nodeA = new SessionStore(store, clock);
+    const nodeB = new SessionStore(store, clock);
+    const created = await nodeA.create('ana');
+    await nodeA.setFlash(created, '{"kind":"ok","message":"Saved."}');
+    const onB = await nodeB.get(created.id);
+    assert.equal(await nodeB.takeFlash(onB!), '{"kind":"ok","message":"Saved."}');
+    assert.equal(await nodeB.takeFlash((await nodeB.get(created.id))!), undefined);
+  });
+
+  it('sweeps expired sessions in bounded batches when someone signs in', async () => {
+    const clock = manualClock();
+    const store = createMemoryStore();
+    const sessions = new SessionStore(store, clock, { idleTimeoutMs: MINUTE, sweepBatch: 2, sweepIntervalMs: 0 });
+    const old = [await sessions.create('a'), await sessions.create('b'), await sessions.create('c')];
+    clock.advance(2 * MINUTE);
+    const fresh = await sessions.create('d');
+    const left = await Promise.all(old.map((session) => store.getConsoleSession(session.idHash)));
+    assert.equal(left.filter((record) => record === undefined).length, 2, 'one batch of two was swept');
+    assert.equal(await sessions.sweep(), 1);
+    assert.ok(await sessions.get(fresh.id));
   });
 });
 

@@ -2,8 +2,14 @@
  * Three gateway processes (one `sluice start`, two `sluice worker`) on one MongoDB-compatible store
  * (DocumentDB via tools/mongodb-test-server, or SLUICE_TEST_MONGODB_URL) with ten scheduled sync
  * jobs: nine against fake Eden instances, one against a Sluice peer behind a proxy that can make it
- * slow. The schedule is simulated by a short interval: every job every TICK_SECONDS for about half
- * a minute. Then the node running the slow job is killed with SIGKILL half-way through its pull.
+ * slow. The schedule is simulated by a short interval: every job every TICK_SECONDS for OBSERVE_MS
+ * (eight ticks; at Eden's default of 600 s that is 80 minutes of schedule), checked against the
+ * shared run history. Then the node running the slow job is killed with SIGKILL half-way through
+ * its pull, and another node must finish it from the last committed page.
+ *
+ * All nodes run on this host, so the survivor sees at once that the holder's pid is gone and takes
+ * the lease over without waiting for it to expire (lease.ts); between hosts it would wait for the
+ * lease's expiry, which test/sync/lease.test.ts covers.
  */
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
@@ -178,6 +184,7 @@ describe('three gateway nodes on one MongoDB-compatible store', { timeout: 180_0
         .sort()
         .join('\n');
     assert.deepEqual(problems.slice(0, 10), [], `${problems.length} problems; first tick ${new Date(firstTick).toISOString()}, last ${new Date(lastTick).toISOString()}\n${timeline()}`);
+    t.diagnostic(`${ticksSeen - ticksSkipped} of ${ticksSeen} job ticks ran, ${ticksSkipped} skipped while the job's previous run was still going`);
     assert.ok(ticksSkipped <= ticksSeen / 2, `${ticksSkipped} of ${ticksSeen} ticks skipped because the previous run was still going`);
     const holders = new Set(runs.map((run) => holderPid(run.holder)));
     assert.ok(holders.size >= 2, `the jobs were shared out: runs by ${[...holders].join(', ')}`);

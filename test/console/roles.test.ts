@@ -26,7 +26,7 @@ describe('roles in the browser', () => {
     await signIn(page, gateway.url, ACCOUNTS.viewer.user, ACCOUNTS.viewer.password);
 
     const nav = await page.locator('header nav a').allTextContents();
-    assert.deepEqual(nav, ['Dashboard', 'Sync log']);
+    assert.deepEqual(nav, ['Dashboard', 'Sync log', 'Discovery', 'Pools']);
     assert.equal(await page.locator('button', { hasText: 'Sync Now' }).count(), 0);
 
     for (const path of [...INTEGRATOR_PAGES, ...ADMIN_PAGES, '/console/preview', '/console/runs']) {

@@ -17,6 +17,7 @@ import type { FieldFilter, NewConflict, RecordQuery, RecordWrite, Store, StoredR
 import { matchesFilters } from '../../src/store/url-filter-match.js';
 import { nextUuid, recordWrite, reference, textData, valueData } from '../support/records.js';
 import { filterableBodyArbitrary, filterArbitrary } from './filter-arbitraries.js';
+import { consoleStateContract } from './console-state-contract.js';
 import { discoveryStateContract } from './discovery-state-contract.js';
 import { syncStateContract } from './sync-state-contract.js';
 
@@ -80,6 +81,7 @@ export function storeContract(name: string, open: () => Promise<Store>, cleanup?
 
     syncStateContract(() => store);
     discoveryStateContract(() => store);
+    consoleStateContract(() => store);
 
     describe('records', () => {
       it('a fresh store holds no records and its lastSeq is 0', async () => {

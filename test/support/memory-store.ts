@@ -13,6 +13,7 @@ import type {
   CheckpointRecord,
   ConflictEntry,
   ConflictQuery,
+  ConsoleSessionRecord,
   DiscoveredGatewayRecord,
   JobRecord,
   LeaseRecord,
@@ -201,6 +202,7 @@ export function createMemoryStore(): MemoryStore {
   const runs: RunRecord[] = [];
   const discoveredGateways = new Map<string, DiscoveredGatewayRecord>();
   const pools = new Map<string, PoolRecord>();
+  const consoleSessions = new Map<string, ConsoleSessionRecord>();
   const committedView = new RecordView(state, undefined, nextConflictId);
 
   function transaction<T>(work: (tx: StoreTransaction) => Promise<T>): Promise<T> {
@@ -271,6 +273,45 @@ export function createMemoryStore(): MemoryStore {
       users.set(user.username, clone(user));
     },
     listUsers: async () => [...users.values()].sort((a, b) => compareStrings(a.username, b.username)).map(clone),
+    deleteUser: async (username) => users.delete(username),
+    getConsoleSession: async (idHash) => {
+      const session = consoleSessions.get(idHash);
+      return session ? clone(session) : undefined;
+    },
+    putConsoleSession: async (session) => {
+      consoleSessions.set(session.id_hash, clone(session));
+    },
+    updateConsoleSession: async (idHash, change) => {
+      const session = consoleSessions.get(idHash);
+      if (!session) return false;
+      if (change.last_seen_at !== undefined) session.last_seen_at = change.last_seen_at;
+      if (change.expires_at !== undefined) session.expires_at = change.expires_at;
+      if (change.flash === null) delete session.flash;
+      else if (change.flash !== undefined) session.flash = change.flash;
+      return true;
+    },
+    deleteConsoleSession: async (idHash) => consoleSessions.delete(idHash),
+    deleteUserConsoleSessions: async (username, exceptIdHash) => {
+      let ended = 0;
+      for (const [idHash, session] of consoleSessions) {
+        if (session.username === username && idHash !== exceptIdHash) {
+          consoleSessions.delete(idHash);
+          ended += 1;
+        }
+      }
+      return ended;
+    },
+    deleteExpiredConsoleSessions: async (now, limit) => {
+      let ended = 0;
+      for (const [idHash, session] of consoleSessions) {
+        if (ended >= limit) break;
+        if (session.expires_at <= now) {
+          consoleSessions.delete(idHash);
+          ended += 1;
+        }
+      }
+      return ended;
+    },
     getSetting: async (key) => settings.get(key),
     setSetting: async (key, value) => {
       settings.set(key, value);

@@ -92,3 +92,27 @@ describe('chunked transforms', () => {
     );
   });
 });
+
+describe('batch threads of a chunked run', () => {
+  it('are as many as fit in the memory budget, unless the caller says how many', async () => {
+    const cases: [Parameters<typeof testEngine>[0], number][] = [
+      [{ workers: 2 }, 1],
+      [{ workers: 2, batchMemoryMb: 300 }, 2],
+      [{ workers: 2, batchMemoryMb: 4096 }, 2],
+      [{ workers: 4, batchMemoryMb: 200, batchWorkers: 3 }, 3],
+    ];
+    for (const [options, threads] of cases) {
+      const engine = testEngine({ ...options, batchRecords: 4 });
+      try {
+        const summary = await engine.transformStream(
+          { stylesheet: { path: 'chunking/stamp.xsl' }, open: () => Readable.from([Buffer.from(s3xml(9))]), chunkContext: ['gis_location'] },
+          () => {},
+        );
+        assert.equal(summary.threads, threads, JSON.stringify(options));
+        assert.equal(summary.records, 9);
+      } finally {
+        await engine.close();
+      }
+    }
+  });
+});

@@ -5,6 +5,8 @@
  * completed pages again; records just pulled from a peer are not pushed back to it.
  */
 import assert from 'node:assert/strict';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { DEFAULT_RETRY_POLICY } from '../../src/net/retry.js';
 import { checkpointId } from '../../src/sync/checkpoints.js';
@@ -65,6 +67,29 @@ describe('repository options for low bandwidth', () => {
     const cleared = (await (await gateway.request('/api/repositories/eden', { method: 'PATCH', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ page_size: null }) })).json()) as Record<string, unknown>;
     assert.equal(cleared.page_size, undefined);
     assert.equal(cleared.max_bytes_per_second, 2400, 'other options stay');
+  });
+
+  it('refuses a bad option when adding a peer before any credential is sent to it', async () => {
+    const requests: string[] = [];
+    const peer = createServer((req, res) => {
+      requests.push(`${req.method} ${req.url}`);
+      if (req.url?.startsWith('/sync/config.json')) {
+        res.setHeader('content-type', 'application/json');
+        res.end(JSON.stringify({ uuid: 'urn:uuid:careful-peer', name: 'careful' }));
+        return;
+      }
+      res.setHeader('content-type', 'application/json');
+      res.end(JSON.stringify({ status: 'success', statuscode: '200', sender: 'urn:uuid:careful-peer' }));
+    });
+    await new Promise<void>((resolve) => peer.listen(0, '127.0.0.1', resolve));
+    try {
+      const url = `http://127.0.0.1:${(peer.address() as AddressInfo).port}`;
+      await assert.rejects(gateway.sync.repositories.add({ name: 'careful', url, username: 'u', password: 'p', page_size: 0 }), { code: 'BAD_REPOSITORY' });
+      assert.deepEqual(requests.filter((request) => !request.startsWith('GET /sync/config.json')), [], 'only the fingerprint was read');
+      assert.equal(await gateway.store.getRepository('urn:uuid:careful-peer'), undefined);
+    } finally {
+      await new Promise((resolve) => peer.close(resolve));
+    }
   });
 });
 

@@ -98,7 +98,7 @@ function ownCpuSeconds(): number {
 async function startPeer(dataDir: string): Promise<{ url: string; pid: number; stop(): Promise<void> }> {
   const child = spawn(process.execPath, ['--import', 'tsx', path.join(repoRoot, 'src/cli/bin.ts'), 'start', '--data', dataDir, '--host', '127.0.0.1', '--port', '0', '--no-worker', '--name', 'bench peer'], {
     cwd: repoRoot,
-    env: { ...process.env, SLUICE_ADMIN_USER: ADMIN.user, SLUICE_ADMIN_PASSWORD: ADMIN.password, SLUICE_LOG_LEVEL: 'info', SLUICE_DOMAIN: 'peer.bench' },
+    env: { ...process.env, SLUICE_ADMIN_USER: ADMIN.user, SLUICE_ADMIN_PASSWORD: ADMIN.password, SLUICE_LOG_LEVEL: 'info', SLUICE_DOMAIN: 'peer.bench', SLUICE_DISCOVERY: 'false' },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   const url = await new Promise<string>((resolve, reject) => {

@@ -90,11 +90,11 @@ async function startFake(): Promise<{ url: string; pid?: number; stop: () => Pro
   };
 }
 
-/** CPU ms a process used so far (Linux /proc; undefined elsewhere). */
-function processCpuMs(pid: number | undefined): number | undefined {
+/** CPU ms a process (or, with /task/<tid>, one of its threads) used so far (Linux /proc; undefined elsewhere). */
+function processCpuMs(pid: number | undefined, thread = ''): number | undefined {
   if (pid === undefined) return undefined;
   try {
-    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+    const fields = readFileSync(`/proc/${pid}${thread}/stat`, 'utf8').split(') ')[1]!.split(' ');
     // utime and stime, in clock ticks (100 per second on Linux).
     return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100;
   } catch {
@@ -215,21 +215,29 @@ try {
     const fakeCpu = processCpuMs(fake.pid);
     const cpu = ownCpuMs();
     const load = os.loadavg()[0]!.toFixed(2);
+    // The main thread's task id is the process id.
+    const mainBefore = processCpuMs(process.pid, `/task/${process.pid}`);
     let started = performance.now();
     const first = await sources.run(record, { trigger: 'bench' });
     const pollMs = performance.now() - started;
     const ownCpu = ownCpuMs() - cpu;
+    // The rest of this process's CPU is the engine's threads (and V8's GC and libuv helpers).
+    const mainCpu = mainBefore === undefined ? undefined : processCpuMs(process.pid, `/task/${process.pid}`)! - mainBefore;
     const fakeUsed = fakeCpu === undefined ? undefined : processCpuMs(fake.pid)! - fakeCpu;
     const polled = first.run.counts.pull_records ?? 0;
     line(`poll end to end, run ${round} (fetch → XSLT → import)`, polled, pollMs, `${first.run.status}; load ${load}`);
     rates.push(polled / (pollMs / 1000));
     const phase = (name: string, ms: number, note: string) => console.log(`    ${name.padEnd(40)} ${(ms / 1000).toFixed(2).padStart(7)} s  ${(ms / polled).toFixed(3)} ms/post  ${note}`);
     phase('fetch (awaiting pages)', timings.fetch, 'overlaps the commit');
-    phase('transform (import.xsl, summed per batch)', timings.transform, `on ${workers} threads, overlaps the commit`);
+    phase('transform requests (queue + run, summed)', timings.transform, `${workers} threads; overlaps the rest`);
     phase('parse S3XML', timings.parse, 'main thread');
     phase('statuses (map once, settle per post)', timings.statuses, 'main thread');
     phase('import (importer + store, page txn)', timings.import, 'main thread');
-    phase('commit loop waiting for a page', timings.waiting, 'fetch or XSLT behind');
+    phase('commit loop waiting for a page', timings.waiting, 'fetch or XSLT behind the commit');
+    if (mainCpu !== undefined) {
+      phase('CPU of the main thread', mainCpu, 'the phases above, HTTP and JSON, glue');
+      phase('CPU of the other threads', ownCpu - mainCpu, 'import.xsl on the engine threads, GC helpers');
+    }
     console.log(`    CPU: this process ${(ownCpu / 1000).toFixed(2)} s (${(ownCpu / polled).toFixed(3)} ms/post, all threads)${fakeUsed === undefined ? '' : `, the fake ${(fakeUsed / 1000).toFixed(2)} s`}; ${Math.round(polled / ((ownCpu + (fakeUsed ?? 0)) / 1000))} posts per CPU-second`);
     if (round === repeat) {
       started = performance.now();

@@ -7,7 +7,8 @@ import type { Request, Router } from 'express';
 import { listMappingInstances } from '../../formats/mapping-files.js';
 import { IMPORT_METHODS, POLICIES } from '../../importer/policies.js';
 import type { SyncTaskRecord } from '../../store/store.js';
-import type { RepositoryView } from '../../sync/repository-registry.js';
+import type { RepositoryPatch, RepositoryView } from '../../sync/repository-registry.js';
+import { applyLowBandwidthPatch, BYTES_PER_SECOND_RANGE, PAGE_SIZE_RANGE, type WireFormat } from '../../transports/low-bandwidth-settings.js';
 import { SYNC_MODES } from '../../sync/task-settings.js';
 import { SluiceError } from '../../errors.js';
 import { asSluiceError } from '../../errors.js';
@@ -15,7 +16,7 @@ import { badge, definitionList, options, postButton, table, time } from '../comp
 import { action, field, fieldList, page, queryText, render, requiredField, type ConsoleEnv } from '../context.js';
 import { html, type Html } from '../html.js';
 import { linkMapping, mappingInstanceOf } from '../instance-links.js';
-import { csrfField, type PageContext } from '../layout.js';
+import { csrfField, type Flash, type PageContext } from '../layout.js';
 import { describeSchedule } from '../schedule-view.js';
 import { isSourceRecord, sourcePage } from './sources.js';
 
@@ -51,8 +52,8 @@ function lines(text: string | undefined): string[] {
     .filter((line) => line !== '');
 }
 
-/** The task form's fields as the task registry's input. */
-function taskInput(req: Request): Record<string, unknown> {
+/** The task form's fields as the task registry's input (also a pool's task template). */
+export function taskInput(req: Request): Record<string, unknown> {
   const fallback = (field(req, 'update_policy') ?? 'NEWER').toUpperCase();
   const perField = parseFieldPolicies(field(req, 'field_policies') ?? '');
   return {
@@ -65,7 +66,9 @@ function taskInput(req: Request): Record<string, unknown> {
   };
 }
 
-function taskFields(task: SyncTaskRecord | undefined): Html {
+export type TaskFieldValues = Pick<SyncTaskRecord, 'mode' | 'strategy' | 'update_policy' | 'conflict_policy' | 'filters' | 'components'>;
+
+export function taskFields(task: TaskFieldValues | undefined): Html {
   const policy = task?.update_policy ?? 'NEWER';
   const fallback = typeof policy === 'string' ? policy : policy.__default__;
   const perField = typeof policy === 'string' ? '' : Object.entries(policy).filter(([name]) => name !== '__default__').map(([name, value]) => `${name}=${value}`).join('\n');
@@ -97,6 +100,85 @@ function addressForm(ctx: PageContext, url = '', proxy = ''): Html {
   <p class="muted small">Sluice first asks the peer who it is, without sending any password.</p>
   <button type="submit" class="primary">Look up the peer</button>
 </form>`;
+}
+
+/** The low-bandwidth form fields, named as the registry names them (so its errors point at them). */
+const LOW_BANDWIDTH_FIELDS = ['wire_format', 'page_size', 'max_bytes_per_second'] as const;
+type LowBandwidthField = (typeof LOW_BANDWIDTH_FIELDS)[number];
+
+/** Which low-bandwidth field a registry error is about, to show it next to that field. */
+export function lowBandwidthFieldOf(code: string, message: string): LowBandwidthField | undefined {
+  if (code === 'WIRE_FORMAT_UNSUPPORTED') return 'wire_format';
+  if (code !== 'BAD_REPOSITORY') return undefined;
+  return LOW_BANDWIDTH_FIELDS.find((name) => message.startsWith(`${name} `));
+}
+
+const repositoryErrorField = (error: SluiceError): string | undefined => lowBandwidthFieldOf(error.code, error.message);
+
+/** An empty box removes the option (null); anything else goes to the registry to be checked. */
+function optionalNumber(req: Request, name: LowBandwidthField): number | null {
+  const text = field(req, name)?.trim() ?? '';
+  return text === '' ? null : Number(text);
+}
+
+function wireFormatOf(req: Request): WireFormat | undefined {
+  const value = field(req, 'wire_format')?.trim();
+  return value === undefined || value === '' ? undefined : (value as WireFormat);
+}
+
+/** The form's low-bandwidth options as a registry patch. */
+function lowBandwidthPatch(req: Request): Pick<RepositoryPatch, 'wire_format' | 'page_size' | 'max_bytes_per_second'> {
+  const wireFormat = wireFormatOf(req);
+  return {
+    ...(wireFormat === undefined ? {} : { wire_format: wireFormat }),
+    page_size: optionalNumber(req, 'page_size'),
+    max_bytes_per_second: optionalNumber(req, 'max_bytes_per_second'),
+  };
+}
+
+/**
+ * The error of the last save when it was about one field: shown next to that field, with only a
+ * pointer to it at the top of the page.
+ */
+function takeFieldError(ctx: PageContext): Flash | undefined {
+  const flash = ctx.flash;
+  if (!flash || flash.kind !== 'error' || !flash.field) return undefined;
+  ctx.flash = { kind: 'error', message: 'Nothing was saved: one of the values below needs fixing.' };
+  return flash;
+}
+
+function fieldError(error: Flash | undefined, name: string): Html {
+  if (!error || error.field !== name) return html``;
+  return html`<span class="field-error" role="alert" id="${name}-error">${error.message}${error.fix ? html`<span class="fix">${error.fix}</span>` : ''}</span>`;
+}
+
+function invalid(error: Flash | undefined, name: string): Html {
+  return error?.field === name ? html` aria-invalid="true" aria-describedby="${name}-error"` : html``;
+}
+
+export interface LowBandwidthValues {
+  wire_format: WireFormat;
+  page_size?: number;
+  max_bytes_per_second?: number;
+}
+
+/**
+ * Wire format, page size and bandwidth cap. S3JSON is offered only to Sluice peers: Eden reads and
+ * answers S3XML only (the registry refuses it for them too).
+ */
+function lowBandwidthFields(values: LowBandwidthValues, sluicePeer: boolean, error: Flash | undefined): Html {
+  const formats = sluicePeer
+    ? [
+        { value: 's3xml', label: 'S3XML (Eden\u2019s format)' },
+        { value: 's3json', label: 'S3JSON (smaller; Sluice peers only)' },
+      ]
+    : [{ value: 's3xml', label: 'S3XML (the only format Eden speaks)' }];
+  return html`<fieldset class="low-bandwidth"><legend>Slow links</legend>
+  <label>Wire format <select name="wire_format"${invalid(error, 'wire_format')}>${options(formats, values.wire_format)}</select>${fieldError(error, 'wire_format')}</label>
+  <label>Page size (changes per page) <input name="page_size" type="number" inputmode="numeric" min="${PAGE_SIZE_RANGE.min}" max="${PAGE_SIZE_RANGE.max}" step="1" value="${values.page_size ?? ''}" placeholder="the gateway's default"${invalid(error, 'page_size')}>${fieldError(error, 'page_size')}</label>
+  <label>Bandwidth cap (bytes per second) <input name="max_bytes_per_second" type="number" inputmode="numeric" min="${BYTES_PER_SECOND_RANGE.min}" max="${BYTES_PER_SECOND_RANGE.max}" step="1" value="${values.max_bytes_per_second ?? ''}" placeholder="no cap"${invalid(error, 'max_bytes_per_second')}>${fieldError(error, 'max_bytes_per_second')}</label>
+  <p class="muted small">Leave a box empty for no cap or the default page size. A 9600 baud radio link carries about 1000 bytes a second.</p>
+</fieldset>`;
 }
 
 export function registerRepositories(router: Router, env: ConsoleEnv): void {
@@ -181,6 +263,7 @@ ${table(['Name', 'URL', 'Kind', 'Tasks', 'Schedule', 'Last run'], rows, { empty:
   router.get(
     '/console/repositories/new/credentials',
     page(env, [...INTEGRATOR], (req, res, ctx) => {
+      const error = takeFieldError(ctx);
       const url = queryText(req, 'url') ?? '';
       const uuid = queryText(req, 'uuid');
       const proxy = queryText(req, 'proxy') ?? '';
@@ -196,6 +279,7 @@ ${table(['Name', 'URL', 'Kind', 'Tasks', 'Schedule', 'Last run'], rows, { empty:
   <label>User name at the peer <input name="username" autocomplete="off" placeholder="admin@example.org"></label>
   <label>Password at the peer <input name="password" type="password" autocomplete="new-password"></label>
   <label class="check"><input type="checkbox" name="accept_push" checked> Accept pushes from this peer</label>
+  ${lowBandwidthFields({ wire_format: 's3xml' }, uuid !== undefined, error)}
   <p class="muted small">The password is stored encrypted and never shown again. Sluice registers with the peer now.</p>
   <button type="submit" class="primary">Add and register</button>
 </form>`,
@@ -213,18 +297,31 @@ ${table(['Name', 'URL', 'Kind', 'Tasks', 'Schedule', 'Last run'], rows, { empty:
         const password = field(req, 'password') || undefined;
         const expect = field(req, 'expect_uuid')?.trim() || undefined;
         const proxy = field(req, 'proxy')?.trim() || undefined;
+        const { page_size: pageSize, max_bytes_per_second: maxBytes, wire_format: wireFormat } = lowBandwidthPatch(req);
+        const name = requiredField(req, 'name', 'the name');
+        // The registry checks these only after registering with the peer: a bad page size would
+        // send the credentials out and then store nothing. Checked here first, the same way.
+        applyLowBandwidthPatch(
+          { wire_format: 's3xml' },
+          { ...(wireFormat === undefined ? {} : { wire_format: wireFormat }), page_size: pageSize, max_bytes_per_second: maxBytes },
+          { software: expect === undefined ? 'eden' : 'sluice', name },
+        );
         const view = await env.sync.repositories.add({
-          name: requiredField(req, 'name', 'the name'),
+          name,
           url: requiredField(req, 'url', 'the URL'),
           ...(username === undefined ? {} : { username }),
           ...(password === undefined ? {} : { password }),
           ...(expect === undefined ? {} : { expect_uuid: expect }),
           ...(proxy === undefined ? {} : { proxy }),
           accept_push: field(req, 'accept_push') === 'on',
+          ...(wireFormat === undefined ? {} : { wire_format: wireFormat }),
+          ...(pageSize === null || pageSize === undefined ? {} : { page_size: pageSize }),
+          ...(maxBytes === null || maxBytes === undefined ? {} : { max_bytes_per_second: maxBytes }),
         });
         return { to: repositoryPath(view.uuid), flash: { kind: 'ok', message: `Added ${view.name} (${view.uuid}). Now add a task for each resource to synchronize.` } };
       },
       '/console/repositories/new',
+      repositoryErrorField,
     ),
   );
 
@@ -237,6 +334,7 @@ ${table(['Name', 'URL', 'Kind', 'Tasks', 'Schedule', 'Last run'], rows, { empty:
         render(req, res, ctx, { title: record.name, body: await sourcePage(env, ctx, record, instances) });
         return;
       }
+      const error = takeFieldError(ctx);
       const repository: RepositoryView = (await env.sync.repositories.list()).find((view) => view.uuid === record.uuid)!;
       const tasks = await env.store.listTasks({ repository: record.uuid });
       const job = await env.sync.tasks.getSchedule(record.uuid);
@@ -270,6 +368,9 @@ ${definitionList([
   ['Password', repository.has_password ? 'stored (encrypted)' : 'none'],
   ['Registered', repository.registered_at ? time(repository.registered_at, now) : 'no'],
   ['Accepts pushes', repository.accept_push ? 'yes' : 'no'],
+  ['Wire format', repository.wire_format],
+  ['Page size', repository.page_size ?? 'default'],
+  ['Bandwidth cap', repository.max_bytes_per_second === undefined ? 'none' : `${repository.max_bytes_per_second} bytes/s`],
   ['Mapping', linked ? html`<a href="/console/mappings/${encodeURIComponent(linked)}">${linked}</a>` : 'none'],
   ['Schedule', describeSchedule(job)],
 ])}
@@ -298,13 +399,14 @@ ${definitionList([
   </div>
   <div>
     <h2>Settings</h2>
-    <form method="post" action="${base}" class="card">${csrfField(ctx)}
+    <form method="post" action="${base}" class="card" id="repository-settings">${csrfField(ctx)}
       <label>Name <input name="name" required maxlength="64" value="${record.name}"></label>
       <label>URL <input name="url" type="url" value="${repository.url ?? ''}"></label>
       <label>User name <input name="username" autocomplete="off" value="${repository.username ?? ''}"></label>
       <label>New password <input name="password" type="password" autocomplete="new-password" placeholder="${repository.has_password ? 'unchanged' : ''}"></label>
       <label>Proxy <input name="proxy" value="${repository.proxy ?? ''}" placeholder="the gateway's default"></label>
       <label class="check"><input type="checkbox" name="accept_push"${repository.accept_push ? html` checked` : ''}> Accept pushes</label>
+      ${lowBandwidthFields(repository, repository.software === 'sluice', error)}
       <button type="submit" class="primary">Save settings</button>
     </form>
     <form method="post" action="${base}/mapping" class="card">${csrfField(ctx)}
@@ -340,9 +442,10 @@ ${definitionList([
         ...(password ? { password } : {}),
         proxy: field(req, 'proxy')?.trim() || null,
         accept_push: field(req, 'accept_push') === 'on',
+        ...lowBandwidthPatch(req),
       });
       return { to: repositoryPath(view.uuid), flash: { kind: 'ok', message: 'Settings saved.' } };
-    }),
+    }, '/console/repositories', repositoryErrorField),
   );
 
   router.post(

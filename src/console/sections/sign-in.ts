@@ -49,10 +49,10 @@ function csrfRejected(req: Request, res: Response, env: ConsoleEnv): void {
 export function sessionLayer(env: ConsoleEnv) {
   return async (req: Request, res: Response, next: NextFunction): Promise<void> => {
     const cookies = parseCookies(req.headers.cookie);
-    const session = env.sessions.get(cookies[SESSION_COOKIE]);
+    const session = await env.sessions.get(cookies[SESSION_COOKIE]);
     const user = session ? await env.store.getUser(session.username) : undefined;
-    if (!session || !user || user.roles.length === 0) {
-      env.sessions.destroy(session?.id);
+    if (!session || !user || user.roles.length === 0 || user.disabled) {
+      await env.sessions.destroy(session?.id);
       // The console's scripts say who they are: answer them without a Basic challenge, which
       // would make the browser pop up its own password dialog.
       if (req.get('x-sluice-console') && !req.headers.authorization) {
@@ -134,7 +134,7 @@ export function registerSignIn(router: Router, env: ConsoleEnv): void {
       return;
     }
     const user = username && password ? await env.authenticator.authenticate(username, password) : undefined;
-    if (!user || user.roles.length === 0) {
+    if (!user || user.roles.length === 0 || user.disabled) {
       env.loginLimiter.recordFailure(keys);
       env.logger.info({ username, ip: req.socket.remoteAddress }, 'console sign-in failed');
       sendHtml(req, res, signInPage(env, fresh, next, 'The user name or password is wrong.', username), 401);
@@ -142,19 +142,18 @@ export function registerSignIn(router: Router, env: ConsoleEnv): void {
     }
     // Only the name's count is cleared: one good sign-in must not reset an address that guesses.
     env.loginLimiter.recordSuccess([keys[1]!]);
-    const previous = env.sessions.get(cookies[SESSION_COOKIE]);
     // A new id at every sign-in: a session id planted before sign-in is worth nothing after it.
-    env.sessions.destroy(previous?.id);
-    const session = env.sessions.create(user.username);
+    await env.sessions.destroy(cookies[SESSION_COOKIE]);
+    const session = await env.sessions.create(user.username);
     res.append('Set-Cookie', cookie(SESSION_COOKIE, session.id, env.sessions.cookieMaxAgeSeconds));
     res.append('Set-Cookie', expiredCookie(LOGIN_COOKIE, { secure: env.secure }));
     env.logger.info({ username: user.username }, 'console sign-in');
     res.redirect(303, next);
   });
 
-  router.post('/console/logout', (req, res) => {
+  router.post('/console/logout', async (req, res) => {
     // The session layer already refused a logout without the session's CSRF token.
-    env.sessions.destroy(req.consoleSession?.id);
+    await env.sessions.destroy(req.consoleSession?.id);
     res.append('Set-Cookie', expiredCookie(SESSION_COOKIE, { secure: env.secure }));
     res.redirect(303, '/console/login');
   });

@@ -1,15 +1,17 @@
 /**
  * Users and roles (admin only): who may do what — admin (everything), integrator (repositories,
  * tasks, mappings, conflicts), analyst (transform preview, reading runs and conflicts), viewer
- * (dashboard and log). A user without roles cannot sign in. And every user's own account page,
- * to change their password.
+ * (dashboard and log). A user without roles cannot sign in, nor can a disabled one. Admins may
+ * disable and delete users, but never themselves and never the last enabled admin. And every
+ * user's own account page, to change their password.
  */
 import type { Router } from 'express';
 import { hashPassword, verifyPassword } from '../../auth/passwords.js';
 import { ROLES, type Role } from '../../auth/users.js';
 import { SluiceError } from '../../errors.js';
 import { formatTimestamp } from '../../s3xml/timestamps.js';
-import { table, time } from '../components.js';
+import type { UserRecord } from '../../store/store.js';
+import { badge, postButton, table, time } from '../components.js';
 import { action, field, fieldList, page, render, requiredField, type ConsoleEnv } from '../context.js';
 import { html, type Html } from '../html.js';
 import { csrfField, type PageContext } from '../layout.js';
@@ -41,20 +43,57 @@ function roleChecks(selected: readonly string[], prefix: string): Html {
   )}</fieldset>`;
 }
 
-function userRow(ctx: PageContext, user: { username: string; roles: string[]; created_at: string }): Html {
+function userPath(username: string, rest = ''): string {
+  return `/console/users/${encodeURIComponent(username)}${rest}`;
+}
+
+/** Disable and delete, for anyone but the admin looking at the page. */
+function userActions(ctx: PageContext, user: UserRecord): Html {
+  if (user.username === ctx.user.username) return html`<p class="muted small">This is you: another administrator can disable or delete this account.</p>`;
+  return html`<p class="buttons">${
+    user.disabled
+      ? postButton(ctx, userPath(user.username, '/enable'), 'Enable')
+      : postButton(ctx, userPath(user.username, '/disable'), 'Disable', { confirm: `Disable ${user.username}? They are signed out everywhere and cannot sign in until enabled again.` })
+  } ${postButton(ctx, userPath(user.username, '/delete'), 'Delete', { className: 'danger', confirm: `Delete ${user.username} for good?` })}</p>`;
+}
+
+function userRow(ctx: PageContext, user: UserRecord): Html {
   const id = `user-${user.username.replace(/[^A-Za-z0-9]/g, '_')}`;
-  return html`<tr>
-  <td><strong>${user.username}</strong></td>
+  return html`<tr id="${id}">
+  <td><strong>${user.username}</strong>${user.disabled ? html` ${badge('disabled')}` : ''}</td>
   <td>${user.roles.join(', ') || html`<span class="muted">none (cannot sign in)</span>`}</td>
   <td>${time(user.created_at)}</td>
   <td><details><summary>Change</summary>
-    <form method="post" action="/console/users/${encodeURIComponent(user.username)}" class="card">${csrfField(ctx)}
+    <form method="post" action="${userPath(user.username)}" class="card">${csrfField(ctx)}
       ${roleChecks(user.roles, id)}
       <label>New password <input name="password" type="password" autocomplete="new-password" placeholder="unchanged"></label>
       <button type="submit" class="primary">Save</button>
     </form>
+    ${userActions(ctx, user)}
   </details></td>
 </tr>`;
+}
+
+/**
+ * Refuses to disable or delete oneself, or the last enabled admin: someone must always be able to
+ * sign in and manage users.
+ */
+async function checkMayRemove(env: ConsoleEnv, target: UserRecord, actor: UserRecord, what: 'disable' | 'delete'): Promise<void> {
+  if (target.username === actor.username) {
+    throw new SluiceError('USER_IS_SELF', `You cannot ${what} your own account`, { status: 400, fix: 'Let another administrator do it' });
+  }
+  if (target.roles.includes('admin') && !target.disabled) {
+    const admins = (await env.store.listUsers()).filter((user) => user.roles.includes('admin') && !user.disabled);
+    if (admins.length <= 1) {
+      throw new SluiceError('LAST_ADMIN', `${target.username} is the last enabled administrator`, { status: 400, fix: 'Give another user the admin role first' });
+    }
+  }
+}
+
+async function existingUser(env: ConsoleEnv, username: string): Promise<UserRecord> {
+  const user = await env.store.getUser(username);
+  if (!user) throw new SluiceError('USER_NOT_FOUND', `There is no user ${username}`, { status: 404, fix: 'Reload the list of users' });
+  return user;
 }
 
 export function registerUsers(router: Router, env: ConsoleEnv): void {
@@ -113,9 +152,43 @@ ${html`<dl class="facts">${ROLES.map((role) => html`<dt>${role}</dt><dd>${ROLE_N
       await env.store.putUser({ ...existing, roles, passwordHash });
       // Remembered credentials and open sessions must not outlive a changed password or lost roles.
       env.authenticator.forget();
-      if (password !== '' || roles.length < existing.roles.length) env.sessions.destroyUser(username, req.consoleSession?.id);
+      if (password !== '' || roles.length < existing.roles.length) await env.sessions.destroyUser(username, req.consoleSession?.id);
       return { to: '/console/users', flash: { kind: 'ok', message: `Saved ${username}: ${roles.join(', ') || 'no roles'}${password ? ', new password' : ''}.` } };
     }),
+  );
+
+  router.post(
+    '/console/users/:username/disable',
+    action(env, ['admin'], async (req, actor) => {
+      const target = await existingUser(env, String(req.params.username));
+      await checkMayRemove(env, target, actor, 'disable');
+      await env.store.putUser({ ...target, disabled: true });
+      env.authenticator.forget();
+      const ended = await env.sessions.destroyUser(target.username);
+      return { to: '/console/users', flash: { kind: 'ok', message: `Disabled ${target.username}${ended ? ` and ended ${ended} session${ended === 1 ? '' : 's'}` : ''}.` } };
+    }, '/console/users'),
+  );
+
+  router.post(
+    '/console/users/:username/enable',
+    action(env, ['admin'], async (req) => {
+      const target = await existingUser(env, String(req.params.username));
+      const { disabled: _disabled, ...enabled } = target;
+      await env.store.putUser(enabled);
+      return { to: '/console/users', flash: { kind: 'ok', message: `Enabled ${target.username}.` } };
+    }, '/console/users'),
+  );
+
+  router.post(
+    '/console/users/:username/delete',
+    action(env, ['admin'], async (req, actor) => {
+      const target = await existingUser(env, String(req.params.username));
+      await checkMayRemove(env, target, actor, 'delete');
+      await env.store.deleteUser(target.username);
+      env.authenticator.forget();
+      await env.sessions.destroyUser(target.username);
+      return { to: '/console/users', flash: { kind: 'ok', message: `Deleted ${target.username}.` } };
+    }, '/console/users'),
   );
 
   router.get(
@@ -141,7 +214,7 @@ ${html`<dl class="facts">${ROLES.map((role) => html`<dt>${role}</dt><dd>${ROLE_N
       }
       await env.store.putUser({ ...user, passwordHash: await hashPassword(checkPassword(field(req, 'password') ?? '')) });
       env.authenticator.forget();
-      env.sessions.destroyUser(user.username, req.consoleSession?.id);
+      await env.sessions.destroyUser(user.username, req.consoleSession?.id);
       return { to: '/console/account', flash: { kind: 'ok', message: 'Password changed; your other sessions were signed out.' } };
     }),
   );

@@ -9,6 +9,7 @@ import type { ClientSession, Collection, Db, IndexDescription } from 'mongodb';
 import { SluiceError } from '../../errors.js';
 import { isDuplicateKey } from './store-errors.js';
 import type { RecordDocument } from './record-documents.js';
+import type { ConsoleSessionDocument } from './console-state.js';
 import type { DiscoveredGatewayDocument, PoolDocument } from './discovery-state.js';
 import type { ConflictDocument, LogDocument, RepositoryDocument, UserDocument } from './state-documents.js';
 import type { CheckpointDocument, JobDocument, LeaseDocument, RunDocument, TaskDocument } from './sync-state-documents.js';
@@ -17,7 +18,7 @@ import type { CheckpointDocument, JobDocument, LeaseDocument, RunDocument, TaskD
 const COUNTERS = ['seq', 'conflict', 'log', 'run'];
 
 /** Bump when an index or a document layout changes, and teach prepareDatabase the step. */
-export const SCHEMA_VERSION = 1;
+export const SCHEMA_VERSION = 2;
 
 /** Named counters; `seq` also counts `transactions` (record-writer.ts takes it at each begin). */
 export interface CounterDocument {
@@ -41,6 +42,7 @@ export interface StoreCollections {
   runs: Collection<RunDocument>;
   discoveredGateways: Collection<DiscoveredGatewayDocument>;
   pools: Collection<PoolDocument>;
+  consoleSessions: Collection<ConsoleSessionDocument>;
   meta: Collection<{ _id: string; version: number }>;
 }
 
@@ -59,6 +61,7 @@ const NAMES: Record<keyof StoreCollections, string> = {
   runs: 'runs',
   discoveredGateways: 'discovered_gateways',
   pools: 'pools',
+  consoleSessions: 'console_sessions',
   meta: 'sluice_meta',
 };
 
@@ -95,6 +98,11 @@ const INDEXES: Partial<Record<keyof StoreCollections, IndexDescription[]>> = {
   tasks: [{ key: { repository: 1, resource: 1 }, name: 'repository_resource', unique: true }],
   checkpoints: [{ key: { task: 1 }, name: 'task' }],
   jobs: [{ key: { kind: 1, target: 1 }, name: 'kind_target' }],
+  // Version 2: console sessions (expiry sweep, ending a user's sessions).
+  consoleSessions: [
+    { key: { expires_at: 1 }, name: 'expires_at' },
+    { key: { username: 1 }, name: 'username' },
+  ],
   runs: [
     { key: { order: -1 }, name: 'order' },
     { key: { repository: 1, order: -1 }, name: 'repository' },

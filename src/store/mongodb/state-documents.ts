@@ -73,14 +73,21 @@ export interface UserDocument {
   passwordHash: string;
   roles: string[];
   created_at: string;
+  disabled?: boolean;
 }
 
 export function userToDocument(user: UserRecord): UserDocument {
-  return { _id: user.username, passwordHash: user.passwordHash, roles: [...user.roles], created_at: user.created_at };
+  return { _id: user.username, passwordHash: user.passwordHash, roles: [...user.roles], created_at: user.created_at, ...(user.disabled ? { disabled: true } : {}) };
 }
 
 export function userFromDocument(document: UserDocument): UserRecord {
-  return { username: document._id, passwordHash: document.passwordHash, roles: document.roles, created_at: document.created_at };
+  return {
+    username: document._id,
+    passwordHash: document.passwordHash,
+    roles: document.roles,
+    created_at: document.created_at,
+    ...(document.disabled === true ? { disabled: true } : {}),
+  };
 }
 
 export interface RepositoryDocument {

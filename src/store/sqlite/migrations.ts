@@ -7,6 +7,7 @@
 import type Database from 'better-sqlite3';
 import { FIELD_INDEX_MIGRATION_SQL } from './field-index.js';
 import { SluiceError } from '../../errors.js';
+import { CONSOLE_STATE_MIGRATION_SQL } from './console-state.js';
 import { DISCOVERY_STATE_MIGRATION_SQL } from './discovery-state.js';
 import { SYNC_STATE_MIGRATION_SQL } from './sync-state.js';
 
@@ -180,6 +181,13 @@ export const MIGRATIONS: readonly Migration[] = [
     name: 'index filterable fields on demand',
     up(db) {
       db.exec(FIELD_INDEX_MIGRATION_SQL);
+    },
+  },
+  {
+    version: 7,
+    name: 'console sessions shared by every gateway process; disabled users',
+    up(db) {
+      db.exec(CONSOLE_STATE_MIGRATION_SQL);
     },
   },
 ];

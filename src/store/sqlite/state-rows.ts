@@ -68,6 +68,8 @@ export interface UserRow {
   password_hash: string;
   roles: string;
   created_at: string;
+  /** 1 when disabled (migration 7). */
+  disabled: number;
 }
 
 export function userFromRow(row: UserRow): UserRecord {
@@ -76,6 +78,7 @@ export function userFromRow(row: UserRow): UserRecord {
     passwordHash: row.password_hash,
     roles: JSON.parse(row.roles) as string[],
     created_at: row.created_at,
+    ...(row.disabled ? { disabled: true } : {}),
   };
 }
 

@@ -1,15 +1,18 @@
 import { randomUUID } from 'node:crypto';
 import { mkdir, open, rm, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
+import { SluiceError } from '../../errors.js';
 
 /**
  * Holds the lookup-context resources of a chunked run (see batches.ts) with memory that does not
- * grow with the input. A Map of small Buffers costs ~1.7 KB of RSS per 400-byte `gis_location`
- * (measured: 60,000 of them, a 300k-record export, took 100 MB), which was the one part of a
- * chunked run that grew with input size. Here the bytes are packed into slabs, and once more than
- * `memoryLimitBytes` are held, the rest goes to a scratch file in `spillDir` that is read back
- * (from the page cache, in practice) when a batch needs it. What stays in memory per resource is
- * its key and one number.
+ * grow with the input. A Map from string keys to small Buffers cost ~1.1 KB of RSS per 400-byte
+ * `gis_location` (measured: 60,000 of them, a 300k-record export, took 70–85 MB whether or not the
+ * bytes were on disk: the keys, the strings they kept alive and heap fragmentation). Here each
+ * resource is one record — key and bytes — appended to slabs in memory and, past
+ * `memoryLimitBytes`, to a scratch file in `spillDir` (read back from the page cache, in
+ * practice). The index maps a 52-bit hash of the key to the record's packed location, a pair of
+ * numbers per resource; a lookup checks the stored key, so hash collisions cost a read, never a
+ * wrong answer.
  */
 
 export interface ContextLookup {
@@ -26,23 +29,47 @@ export interface ContextStoreOptions {
 
 const SLAB_BYTES = 1024 * 1024;
 const DEFAULT_MEMORY_LIMIT = 8 * 1024 * 1024;
-/** A spilled entry is one number: offset × 2^21 + length (offsets up to 2^32, lengths < 2 MiB). */
-const LENGTH_BITS = 2 ** 21;
+/** Location = (offset × 2^21 + record length) × 2 + (1 when on disk); records up to 1 MiB. */
+const LENGTH_LIMIT = 2 ** 21;
+const OFFSET_LIMIT = 2 ** 31;
+const KEY_HEADER_BYTES = 2;
+
+/** FNV-1a over UTF-16 code units, twice with different offsets, folded into 52 bits. */
+function hashKey(key: string): number {
+  let a = 0x811c9dc5;
+  let b = 0x01000193 ^ key.length;
+  for (let i = 0; i < key.length; i++) {
+    const code = key.charCodeAt(i);
+    a = Math.imul(a ^ code, 0x01000193);
+    b = Math.imul(b ^ code, 0x5bd1e995);
+  }
+  return (a >>> 0) * 2 ** 20 + ((b >>> 0) & 0xfffff);
+}
+
+function tooLarge(what: string): SluiceError {
+  return new SluiceError('XSLT_CHUNKING_UNSUPPORTED', `the lookup context is too large: ${what}`, {
+    status: 422,
+    fix: 'Transform the document in smaller parts, or without chunk context',
+  });
+}
 
 export class ContextStore implements ContextLookup {
-  private readonly inMemory = new Map<string, Buffer>();
-  private readonly spilled = new Map<string, number>();
-  private slab: Buffer | undefined;
-  private slabUsed = 0;
+  private readonly index = new Map<number, number | number[]>();
+  /** Records over 1 MiB (rare: one lookup resource that big), kept as they are. */
+  private readonly oversized = new Map<string, Buffer>();
+  private readonly slabs: Buffer[] = [];
+  private slabUsed = SLAB_BYTES;
   private memoryBytes = 0;
+  private count = 0;
   private file: { handle: FileHandle; path: string; written: number } | undefined;
-  private pending: Buffer[] = [];
+  /** Records not yet written to the scratch file. */
+  private writeBuffer: Buffer | undefined;
   private pendingBytes = 0;
 
   constructor(private readonly options: ContextStoreOptions = {}) {}
 
   get size(): number {
-    return this.inMemory.size + this.spilled.size;
+    return this.count;
   }
 
   /** True when part of the context lives in the scratch file. */
@@ -51,38 +78,68 @@ export class ContextStore implements ContextLookup {
   }
 
   async put(key: string, bytes: Buffer): Promise<void> {
-    if (this.inMemory.has(key) || this.spilled.has(key)) return;
-    const limit = this.options.memoryLimitBytes ?? DEFAULT_MEMORY_LIMIT;
-    if (!this.options.spillDir || this.memoryBytes + bytes.length <= limit || bytes.length >= LENGTH_BITS) {
-      this.inMemory.set(key, this.copyIntoSlab(bytes));
-      this.memoryBytes += bytes.length;
+    if ((await this.get(key)) !== undefined) return;
+    this.count++;
+    const keyLength = Buffer.byteLength(key, 'utf8');
+    const length = KEY_HEADER_BYTES + keyLength + bytes.length;
+    if (length > SLAB_BYTES || keyLength > 0xffff) {
+      this.oversized.set(key, Buffer.from(bytes));
       return;
     }
-    const file = await this.scratchFile(this.options.spillDir);
-    const offset = file.written + this.pendingBytes;
-    // Copied: the caller's buffer is usually a view of a larger read buffer.
-    this.pending.push(Buffer.from(bytes));
-    this.pendingBytes += bytes.length;
-    this.spilled.set(key, offset * LENGTH_BITS + bytes.length);
-    if (this.pendingBytes >= SLAB_BYTES) await this.flush();
+    // Records are written straight into slabs or the write buffer: a small allocation per
+    // resource is what fragmented the heap before.
+    let location: number;
+    const limit = this.options.memoryLimitBytes ?? DEFAULT_MEMORY_LIMIT;
+    if (!this.options.spillDir || this.memoryBytes + length <= limit) {
+      if (this.slabUsed + length > SLAB_BYTES) {
+        this.slabs.push(Buffer.allocUnsafeSlow(SLAB_BYTES));
+        this.slabUsed = 0;
+      }
+      const slabIndex = this.slabs.length - 1;
+      const offset = slabIndex * SLAB_BYTES + this.slabUsed;
+      if (offset >= OFFSET_LIMIT) throw tooLarge('more than 2 GiB of lookup resources in memory');
+      writeRecord(this.slabs[slabIndex]!, this.slabUsed, key, keyLength, bytes);
+      this.slabUsed += length;
+      this.memoryBytes += length;
+      location = (offset * LENGTH_LIMIT + length) * 2;
+    } else {
+      const file = await this.scratchFile(this.options.spillDir);
+      if (this.pendingBytes + length > SLAB_BYTES) await this.flush();
+      const offset = file.written + this.pendingBytes;
+      if (offset + length >= OFFSET_LIMIT) throw tooLarge('more than 2 GiB of lookup resources');
+      this.writeBuffer ??= Buffer.allocUnsafeSlow(SLAB_BYTES);
+      writeRecord(this.writeBuffer, this.pendingBytes, key, keyLength, bytes);
+      this.pendingBytes += length;
+      location = (offset * LENGTH_LIMIT + length) * 2 + 1;
+    }
+    const hash = hashKey(key);
+    const known = this.index.get(hash);
+    if (known === undefined) this.index.set(hash, location);
+    else if (typeof known === 'number') this.index.set(hash, [known, location]);
+    else known.push(location);
   }
 
   get(key: string): Buffer | undefined | Promise<Buffer | undefined> {
-    const held = this.inMemory.get(key);
-    if (held) return held;
-    const packed = this.spilled.get(key);
-    if (packed === undefined) return undefined;
-    return this.readSpilled(packed);
+    const found = this.index.get(hashKey(key));
+    if (found === undefined) return this.oversized.get(key);
+    const candidates = typeof found === 'number' ? [found] : found;
+    if (candidates.every((location) => location % 2 === 0)) {
+      for (const location of candidates) {
+        const payload = payloadIfKey(this.readFromSlab(location / 2), key);
+        if (payload) return payload;
+      }
+      return this.oversized.get(key);
+    }
+    return this.getSpilled(key, candidates);
   }
 
   /** Writes what is still buffered; call once every resource is in. */
   async flush(): Promise<void> {
-    if (!this.file || this.pendingBytes === 0) return;
-    const data = Buffer.concat(this.pending, this.pendingBytes);
-    this.pending = [];
+    if (!this.file || !this.writeBuffer || this.pendingBytes === 0) return;
+    const length = this.pendingBytes;
+    await this.file.handle.write(this.writeBuffer, 0, length, this.file.written);
+    this.file.written += length;
     this.pendingBytes = 0;
-    await this.file.handle.write(data, 0, data.length, this.file.written);
-    this.file.written += data.length;
   }
 
   /** Deletes the scratch file. */
@@ -94,17 +151,34 @@ export class ContextStore implements ContextLookup {
     await rm(file.path, { force: true });
   }
 
-  private copyIntoSlab(bytes: Buffer): Buffer {
-    // Small Buffers each carry their own allocation and bookkeeping; slab views do not.
-    if (bytes.length > SLAB_BYTES / 4) return Buffer.from(bytes);
-    if (!this.slab || this.slabUsed + bytes.length > this.slab.length) {
-      this.slab = Buffer.allocUnsafeSlow(SLAB_BYTES);
-      this.slabUsed = 0;
+  private async getSpilled(key: string, candidates: number[]): Promise<Buffer | undefined> {
+    for (const location of candidates) {
+      const record = location % 2 === 0 ? this.readFromSlab(location / 2) : await this.readFromFile((location - 1) / 2);
+      const payload = payloadIfKey(record, key);
+      if (payload) return payload;
     }
-    bytes.copy(this.slab, this.slabUsed);
-    const view = this.slab.subarray(this.slabUsed, this.slabUsed + bytes.length);
-    this.slabUsed += bytes.length;
-    return view;
+    return this.oversized.get(key);
+  }
+
+  private readFromSlab(packed: number): Buffer {
+    const length = packed % LENGTH_LIMIT;
+    const offset = (packed - length) / LENGTH_LIMIT;
+    const start = offset % SLAB_BYTES;
+    return this.slabs[(offset - start) / SLAB_BYTES]!.subarray(start, start + length);
+  }
+
+  private async readFromFile(packed: number): Promise<Buffer> {
+    const length = packed % LENGTH_LIMIT;
+    const offset = (packed - length) / LENGTH_LIMIT;
+    const file = this.file!;
+    if (offset >= file.written) {
+      // Still in the write buffer (only while resources are being added): a copy, as the
+      // buffer is reused.
+      return Buffer.from(this.writeBuffer!.subarray(offset - file.written, offset - file.written + length));
+    }
+    const buffer = Buffer.allocUnsafe(length);
+    await file.handle.read(buffer, 0, length, offset);
+    return buffer;
   }
 
   private async scratchFile(spillDir: string): Promise<{ handle: FileHandle; path: string; written: number }> {
@@ -114,21 +188,16 @@ export class ContextStore implements ContextLookup {
     this.file = { handle: await open(file, 'w+'), path: file, written: 0 };
     return this.file;
   }
+}
 
-  private async readSpilled(packed: number): Promise<Buffer> {
-    const length = packed % LENGTH_BITS;
-    const offset = (packed - length) / LENGTH_BITS;
-    const file = this.file!;
-    if (offset >= file.written) {
-      // Still in the write buffer (only while resources are being added).
-      let start = file.written;
-      for (const part of this.pending) {
-        if (offset < start + part.length) return part.subarray(offset - start, offset - start + length);
-        start += part.length;
-      }
-    }
-    const buffer = Buffer.allocUnsafe(length);
-    await file.handle.read(buffer, 0, length, offset);
-    return buffer;
-  }
+function writeRecord(target: Buffer, at: number, key: string, keyLength: number, bytes: Buffer): void {
+  target.writeUInt16BE(keyLength, at);
+  target.write(key, at + KEY_HEADER_BYTES, keyLength, 'utf8');
+  bytes.copy(target, at + KEY_HEADER_BYTES + keyLength);
+}
+
+function payloadIfKey(record: Buffer, key: string): Buffer | undefined {
+  const keyLength = record.readUInt16BE(0);
+  if (record.toString('utf8', KEY_HEADER_BYTES, KEY_HEADER_BYTES + keyLength) !== key) return undefined;
+  return record.subarray(KEY_HEADER_BYTES + keyLength);
 }

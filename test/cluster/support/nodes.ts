@@ -8,6 +8,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { repoRoot } from '../../../src/config.js';
+import { parseHolder } from '../../../src/sync/lease.js';
 import { cliEnv } from '../../sync/support/gateways.js';
 
 const CLI = path.join(repoRoot, 'src', 'cli', 'bin.ts');
@@ -76,8 +77,7 @@ export async function spawnNode(options: { name: string; kind: 'worker' | 'start
   };
 }
 
-/** The pid in a lease holder id (`host:pid:random`). */
+/** The pid in a lease holder id (`host:pid:random`), which is what run records name. */
 export function holderPid(holder: string | undefined): number | undefined {
-  const match = /:(\d+):[^:]*$/.exec(holder ?? '');
-  return match ? Number(match[1]) : undefined;
+  return holder === undefined ? undefined : parseHolder(holder)?.pid;
 }

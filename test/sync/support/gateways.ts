@@ -99,8 +99,9 @@ export function comparable(resource: S3Resource): unknown {
 
 const CLI = path.join(repoRoot, 'src', 'cli', 'bin.ts');
 
+/** Gateways started by tests stay off the LAN (mDNS) unless a test turns discovery on. */
 export function cliEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
-  return { ...process.env, SLUICE_ADMIN_USER: ADMIN.user, SLUICE_ADMIN_PASSWORD: ADMIN.password, SLUICE_LOG_LEVEL: 'info', ...extra };
+  return { ...process.env, SLUICE_ADMIN_USER: ADMIN.user, SLUICE_ADMIN_PASSWORD: ADMIN.password, SLUICE_LOG_LEVEL: 'info', SLUICE_DISCOVERY: 'false', ...extra };
 }
 
 export interface CliResult {

@@ -9,7 +9,7 @@
  *
  *   node --import tsx tools/bench/transform/run.ts [--records 10000,100000,300000]
  *        [--workers auto,2] [--batch N] [--repeat N] [--engine dist|src] [--work DIR]
- *        [--xsltproc-max-records 100000] [--reuse-reference] [--skip-batched-xsltproc]
+ *        [--xsltproc-max-records 100000] [--reuse-reference] [--skip-batched-xsltproc] [--reuse-dist]
  *
  * `--workers auto` runs the engine's default configuration (pool size chosen by its memory
  * budget, default batch size): the row that has to meet the memory target.
@@ -55,6 +55,8 @@ const { values } = parseArgs({
     'xsltproc-max-records': { type: 'string', default: '100000' },
     'reuse-reference': { type: 'boolean', default: false },
     'whole-max-mb': { type: 'string', default: '64' },
+    /** Use .tmp/bench-dist as it is (another bench run compiled it and may be using it). */
+    'reuse-dist': { type: 'boolean', default: false },
   },
 });
 
@@ -308,7 +310,9 @@ async function main(): Promise<void> {
   const work = path.resolve(values.work!);
   await mkdir(work, { recursive: true });
   const cache = path.join(work, 'cache');
-  const engine = values.engine === 'src' ? path.join(ROOT, 'src/transform/engine.ts') : await ensureDistEngine();
+  const distEngine = path.join(DIST, 'transform', 'engine.js');
+  const engine =
+    values.engine === 'src' ? path.join(ROOT, 'src/transform/engine.ts') : values['reuse-dist'] && existsSync(distEngine) ? distEngine : await ensureDistEngine();
   const sizes = values.records!.split(',').map(Number);
   const workerSettings = values.workers!.split(',').map((value) => value.trim());
   const repeat = Math.max(1, Number(values.repeat));
