@@ -9,6 +9,7 @@ import type { Store } from '../store/store.js';
 import { ComponentTables } from './component-lookup.js';
 import type { DocumentIndex } from './document-index.js';
 import { PageImporter, type ImportRun } from './item-import.js';
+import { prefetchingTransaction } from './prefetch.js';
 import type { NormalizedOptions } from './options.js';
 import { addPage, detachedResult, emptyResult, type ImportResult } from './result.js';
 
@@ -37,7 +38,7 @@ export async function writePages(
     const first = position;
     try {
       await store.transaction(async (tx) => {
-        const importer = new PageImporter(tx, run, pageResult);
+        const importer = new PageImporter(await prefetchingTransaction(tx, page, options.localDomain), run, pageResult);
         for (const [offset, resource] of page.entries()) await importer.importTopLevel(resource, first + offset);
       });
     } catch (error) {

@@ -106,6 +106,15 @@ class MongoTransaction implements StoreTransaction {
   getRecord(resource: string, uuid: string): Promise<StoredRecord | undefined> {
     return this.use(async () => this.writer.heldRecord(resource, uuid) ?? (await this.reader.getRecord(resource, uuid)));
   }
+  getRecords(resource: string, uuids: readonly string[]): Promise<StoredRecord[]> {
+    return this.use(async () => {
+      // Records put in this transaction and not yet sent win over what the database has.
+      const held = uuids.map((uuid) => this.writer.heldRecord(resource, uuid)).filter((record) => record !== undefined);
+      const heldUuids = new Set(held.map((record) => record.uuid));
+      const stored = await this.reader.getRecords(resource, uuids.filter((uuid) => !heldUuids.has(uuid)));
+      return [...held, ...stored];
+    });
+  }
   findByUuid(uuid: string): Promise<StoredRecord[]> {
     return this.use(async () => this.writer.withHeldRecords(uuid, await this.reader.findByUuid(uuid)));
   }
@@ -251,7 +260,10 @@ class MongoStore implements Store {
 
   getRecord(resource: string, uuid: string): Promise<StoredRecord | undefined> {
     return this.read(() => this.committed.getRecord(resource, uuid));
+  }  getRecords(resource: string, uuids: readonly string[]): Promise<StoredRecord[]> {
+    return this.read(() => this.committed.getRecords(resource, uuids));
   }
+
   findByUuid(uuid: string): Promise<StoredRecord[]> {
     return this.read(() => this.committed.findByUuid(uuid));
   }

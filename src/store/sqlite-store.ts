@@ -135,6 +135,9 @@ class SqliteTransaction implements StoreTransaction {
   getRecord(resource: string, uuid: string): Promise<StoredRecord | undefined> {
     return this.use(() => this.reader.getRecord(resource, uuid));
   }
+  getRecords(resource: string, uuids: readonly string[]): Promise<StoredRecord[]> {
+    return this.use(() => this.reader.getRecords(resource, uuids));
+  }
   findByUuid(uuid: string): Promise<StoredRecord[]> {
     return this.use(() => this.reader.findByUuid(uuid));
   }
@@ -278,7 +281,10 @@ class SqliteStore implements Store {
 
   getRecord(resource: string, uuid: string): Promise<StoredRecord | undefined> {
     return this.read(() => this.committed.getRecord(resource, uuid));
+  }  getRecords(resource: string, uuids: readonly string[]): Promise<StoredRecord[]> {
+    return this.read(() => this.committed.getRecords(resource, uuids));
   }
+
   findByUuid(uuid: string): Promise<StoredRecord[]> {
     return this.read(() => this.committed.findByUuid(uuid));
   }

@@ -334,6 +334,11 @@ export interface PoolRecord {
 /** Reads and writes on records; available on the store and inside a transaction. */
 export interface RecordAccess {
   getRecord(resource: string, uuid: string): Promise<StoredRecord | undefined>;
+  /**
+   * The records of `resource` with these uuids, those that exist, in no particular order: one
+   * round trip where an import page would otherwise ask record by record.
+   */
+  getRecords(resource: string, uuids: readonly string[]): Promise<StoredRecord[]>;
   /** Records with this uuid in any resource (uuids are meant to be global). */
   findByUuid(uuid: string): Promise<StoredRecord[]>;
   queryRecords(query: RecordQuery): Promise<StoredRecord[]>;

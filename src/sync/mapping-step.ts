@@ -45,6 +45,11 @@ export interface DocumentMapping {
   readonly instance: string;
   /** The peer's name of a local table (itself when the mapping does not rename it). */
   remoteResource(local: string): string;
+  /**
+   * A task's URL filters (`~.field__op=value`) with the field names the peer uses. Values are sent
+   * as written: a value map need not be one-to-one, so no single remote value stands for a local one.
+   */
+  remoteFilters(localResource: string, filters: readonly string[]): string[];
   /** The peer's document → ours (remote names and values → local). */
   inbound(document: Buffer): Promise<Buffer>;
   /** Our document → the peer's. */
@@ -75,6 +80,9 @@ function mappingUnreadable(repository: Pick<RepositoryRecord, 'name'>, instance:
 }
 
 const MAX_CACHED_STYLESHEETS = 32;
+
+/** The field of a URL filter key: `~.field`, before `__op`, `$subfield`, `!` or `=`. */
+const FILTER_FIELD = /^~\.((?:[A-Za-z0-9]|_(?!_))+)/;
 
 export class SyncMappings {
   private engine: Pick<TransformEngine, 'transform' | 'close'> | undefined;
@@ -130,6 +138,9 @@ export class SyncMappings {
     const xsl = this.stylesheetOf(document);
     const instance = document.instance;
     const remoteNames = new Map(document.resources.map((resource) => [resource.local, resource.remote ?? resource.local]));
+    const remoteFields = new Map(
+      document.resources.map((resource) => [resource.local, new Map((resource.fields ?? []).map((field) => [field.local, field.remote ?? field.local]))]),
+    );
     let tally = new Map<string, UnmappedTally>();
     const apply = async (direction: 'inbound' | 'outbound', input: Buffer): Promise<Buffer> => {
       // A page without records (the end of a feed) has nothing to map; it is most incremental pulls.
@@ -160,6 +171,11 @@ export class SyncMappings {
     return {
       instance,
       remoteResource: (local) => remoteNames.get(local) ?? local,
+      remoteFilters: (localResource, filters) => {
+        const fields = remoteFields.get(localResource);
+        if (!fields || fields.size === 0) return [...filters];
+        return filters.map((filter) => filter.replace(FILTER_FIELD, (_whole, field: string) => `~.${fields.get(field) ?? field}`));
+      },
       inbound: (input) => apply('inbound', input),
       outbound: (input) => apply('outbound', input),
       takeUnmapped() {

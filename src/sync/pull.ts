@@ -18,7 +18,7 @@ import type { S3Resource } from '../s3xml/model.js';
 import { addSeconds, formatTimestamp } from '../s3xml/timestamps.js';
 import type { SyncTaskRecord } from '../store/store.js';
 import { checkpointId, pageStore, readCheckpoint, type PullCheckpoint } from './checkpoints.js';
-import { addImport, checkAborted, emptyReplication, peerResource, type ReplicationContext, type ReplicationResult } from './replication.js';
+import { addImport, checkAborted, emptyReplication, peerFilters, peerResource, type ReplicationContext, type ReplicationResult } from './replication.js';
 import { settingsOf } from './task-settings.js';
 import { echoRecorder } from '../transports/echo-suppression.js';
 
@@ -113,7 +113,7 @@ async function pullBySeq(ctx: ReplicationContext, task: SyncTaskRecord, id: stri
       repository: ctx.ownUuid,
       sinceSeq,
       limit: ctx.pageSize,
-      filters: settings.filters,
+      filters: peerFilters(ctx, task.resource, settings.filters),
       components: settings.components,
     });
     // A prefetched page may be abandoned when the current one fails; its failure is not news.
@@ -169,7 +169,7 @@ async function pullByMsince(ctx: ReplicationContext, task: SyncTaskRecord, id: s
     resource: peerResource(ctx, task.resource),
     repository: ctx.ownUuid,
     ...(before.msince === undefined ? {} : { msince: before.msince }),
-    filters: settings.filters,
+    filters: peerFilters(ctx, task.resource, settings.filters),
     components: settings.components,
   });
   total.bytes += received.length;

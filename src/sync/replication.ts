@@ -33,6 +33,11 @@ export function peerResource(ctx: Pick<ReplicationContext, 'mapping'>, resource:
   return ctx.mapping ? ctx.mapping.remoteResource(resource) : resource;
 }
 
+/** A task's URL filters with the field names the peer knows (the mapping may rename fields). */
+export function peerFilters(ctx: Pick<ReplicationContext, 'mapping'>, resource: string, filters: readonly string[]): string[] {
+  return ctx.mapping ? ctx.mapping.remoteFilters(resource, filters) : [...filters];
+}
+
 export interface PageReport {
   direction: 'pull' | 'push';
   resource: string;

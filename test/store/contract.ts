@@ -165,6 +165,23 @@ export function storeContract(name: string, open: () => Promise<Store>, cleanup?
         assert.deepEqual(await store.findByUuid('urn:uuid:nowhere'), []);
       });
 
+      it('getRecords returns the existing records of one resource among the uuids asked, inside a transaction its own writes too', async () => {
+        const [a, b, c] = [nextUuid(), nextUuid(), nextUuid()];
+        await store.putRecord(recordWrite({ resource: 'org_office', uuid: a, data: [textData('name', 'a')] }));
+        await store.putRecord(recordWrite({ resource: 'org_facility', uuid: b, data: [textData('name', 'b elsewhere')] }));
+        const names = (records: { uuid: string; data: { text?: string }[] }[]) => records.map((record) => `${record.uuid}=${record.data[0]?.text}`).sort();
+        assert.deepEqual(names(await store.getRecords('org_office', [a, b, c, a])), [`${a}=a`]);
+        assert.deepEqual(await store.getRecords('org_office', []), []);
+        const inside = await store.transaction(async (tx) => {
+          await tx.putRecord(recordWrite({ resource: 'org_office', uuid: c, data: [textData('name', 'c')] }));
+          await tx.putRecord(recordWrite({ resource: 'org_office', uuid: a, data: [textData('name', 'a2')] }));
+          return names(await tx.getRecords('org_office', [a, b, c]));
+        });
+        assert.deepEqual(inside, [`${a}=a2`, `${c}=c`].sort());
+        const full = (await store.getRecords('org_office', [c]))[0]!;
+        assert.deepEqual(full, await store.getRecord('org_office', c));
+      });
+
       it('uuids with slashes, colons, spaces and non-ASCII characters round-trip exactly', async () => {
         const strange = [
           'eden.example.org/urn:uuid:1234',

@@ -73,6 +73,15 @@ class RecordView implements StoreTransaction {
     return record ? clone(record) : undefined;
   }
 
+  async getRecords(resource: string, uuids: readonly string[]): Promise<StoredRecord[]> {
+    const found: StoredRecord[] = [];
+    for (const uuid of new Set(uuids)) {
+      const record = await this.getRecord(resource, uuid);
+      if (record) found.push(record);
+    }
+    return found;
+  }
+
   async findByUuid(uuid: string): Promise<StoredRecord[]> {
     return this.all()
       .filter((record) => record.uuid === uuid)
@@ -231,6 +240,7 @@ export function createMemoryStore(): MemoryStore {
   const store: MemoryStore = {
     kind: 'sqlite',
     getRecord: (resource, uuid) => committedView.getRecord(resource, uuid),
+    getRecords: (resource, uuids) => committedView.getRecords(resource, uuids),
     findByUuid: (uuid) => committedView.findByUuid(uuid),
     queryRecords: (query) => committedView.queryRecords(query),
     countRecords: (query) => committedView.countRecords(query),

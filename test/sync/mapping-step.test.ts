@@ -64,6 +64,22 @@ describe('the sync mapping step', () => {
     });
   });
 
+  it('sends a task\'s URL filters with the peer\'s field names and the values as written', async () => {
+    const renaming: MappingDocument = {
+      instance: 'gorkha',
+      resources: [{ local: 'med_hospital', remote: 'hms_hospital', fields: [{ local: 'phone_exchange', remote: 'phone' }, { local: 'status' }] }],
+    };
+    const mappings = new SyncMappings({ readMapping: async () => renaming, engine: fakeEngine(async () => ({})).factory });
+    const mapping = (await mappings.forRepository(repository({ mapping: 'gorkha' })))!;
+    assert.deepEqual(mapping.remoteFilters('med_hospital', ['~.phone_exchange__like=01*', '~.phone_exchange=01-4412', '~.status!=Closed', '~.obsolete=False']), [
+      '~.phone__like=01*',
+      '~.phone=01-4412',
+      '~.status!=Closed',
+      '~.obsolete=False',
+    ]);
+    assert.deepEqual(mapping.remoteFilters('org_office', ['~.phone_exchange=1']), ['~.phone_exchange=1']);
+  });
+
   it('names tables the peer\'s way, leaves pages without records alone and starts the engine once', async () => {
     const engine = fakeEngine(async (request) => ({
       output: '<s3xml><resource name="med_hospital"/></s3xml>',

@@ -238,6 +238,8 @@ try {
       phase('CPU of the main thread', mainCpu, 'the phases above, HTTP and JSON, glue');
       phase('CPU of the other threads', ownCpu - mainCpu, 'import.xsl on the engine threads, GC helpers');
     }
+    const bound = timings.waiting > timings.import + timings.parse + timings.statuses ? 'fetch and import.xsl (the commit loop mostly waited for pages)' : 'the commit (parse, statuses, importer)';
+    console.log(`    bounded by ${bound}`);
     console.log(`    CPU: this process ${(ownCpu / 1000).toFixed(2)} s (${(ownCpu / polled).toFixed(3)} ms/post, all threads)${fakeUsed === undefined ? '' : `, the fake ${(fakeUsed / 1000).toFixed(2)} s`}; ${Math.round(polled / ((ownCpu + (fakeUsed ?? 0)) / 1000))} posts per CPU-second`);
     if (round === repeat) {
       started = performance.now();

@@ -38,6 +38,12 @@ export class RecordReader {
     return document ? documentToRecord(document) : undefined;
   }
 
+  async getRecords(resource: string, uuids: readonly string[]): Promise<StoredRecord[]> {
+    if (uuids.length === 0) return [];
+    const documents = await this.collections.records.find<RecordRead>({ resource, uuid: { $in: [...uuids] } }, { projection: RECORD_PROJECTION, ...this.options }).toArray();
+    return documents.map(documentToRecord);
+  }
+
   async findByUuid(uuid: string): Promise<StoredRecord[]> {
     const documents = await this.collections.records.find<RecordRead>({ uuid }, { projection: RECORD_PROJECTION, sort: { resource: 1 }, ...this.options }).toArray();
     return documents.map(documentToRecord);

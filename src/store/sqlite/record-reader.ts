@@ -32,6 +32,7 @@ export interface FieldValueCount {
 export class RecordReader {
   private readonly byKey: Database.Statement<[string, string], RecordRow>;
   private readonly byUuid: Database.Statement<[string], RecordRow>;
+  private readonly byKeys: Database.Statement<[string, string], RecordRow>;
   private readonly referencing: Database.Statement<[string], RecordRow>;
   private readonly resourceCounts: Database.Statement<[], { resource: string; count: number }>;
   private readonly componentTables: Database.Statement<[], { resource: string }>;
@@ -40,6 +41,7 @@ export class RecordReader {
 
   constructor(private readonly db: Database.Database) {
     this.byKey = db.prepare(`SELECT ${RECORD_COLUMNS} FROM records r WHERE r.resource = ? AND r.uuid = ?`);
+    this.byKeys = db.prepare(`SELECT ${RECORD_COLUMNS} FROM records r WHERE r.uuid IN (SELECT value FROM json_each(?)) AND r.resource = ?`);
     this.byUuid = db.prepare(`SELECT ${RECORD_COLUMNS} FROM records r WHERE r.uuid = ? ORDER BY r.resource`);
     this.referencing = db.prepare(
       `SELECT ${RECORD_COLUMNS} FROM record_references x JOIN records r ON r.id = x.record_id ` +
@@ -75,6 +77,11 @@ export class RecordReader {
   getRecord(resource: string, uuid: string): StoredRecord | undefined {
     const row = this.byKey.get(resource, uuid);
     return row ? rowToRecord(row) : undefined;
+  }
+
+  getRecords(resource: string, uuids: readonly string[]): StoredRecord[] {
+    if (uuids.length === 0) return [];
+    return this.byKeys.all(JSON.stringify(uuids), resource).map(rowToRecord);
   }
 
   findByUuid(uuid: string): StoredRecord[] {
