@@ -66,7 +66,8 @@ describe('the mapping editor in the browser', () => {
     // The values the peer sent (from the captured pull) are listed, each still unmapped.
     await page.waitForSelector('input[data-map="Functioning"]');
     assert.equal(await page.locator('table.values tr.unmapped').count(), 4);
-    assert.match((await page.locator('tr[data-value="Functioning"]').textContent()) ?? '', /2× · captured/);
+    // Twice in the captured pull, and listed by the peer's options.xml (a lookup list: no count of its own).
+    assert.match((await page.locator('tr[data-value="Functioning"]').textContent()) ?? '', /2× · captured, options\.xml/);
     const localOptions = await page.locator('#targets-inbound option').evaluateAll((options) => options.map((option) => (option as HTMLOptionElement).value));
     assert.ok(['1', '2', '3'].every((code) => localOptions.includes(code)), `local values offered: ${localOptions.join(', ')}`);
 

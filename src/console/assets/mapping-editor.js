@@ -230,7 +230,8 @@
     const remote = new Map();
     const add = (list, source) => list.forEach((entry) => {
       const known = remote.get(entry.value) || { value: entry.value, text: entry.text, count: 0, sources: [] };
-      known.count += entry.count;
+      // options.xml is a lookup list: it says a value exists, not how often it occurs.
+      if (source !== 'options.xml') known.count += entry.count;
       known.sources.push(source);
       remote.set(entry.value, known);
     });

@@ -14,6 +14,8 @@ describe('/api/log, /api/runs, /api/settings/sync', () => {
     gateway = await startSyncGateway({ name: 'here' });
     peer = await startSyncGateway({ name: 'peer', domain: 'peer.test' });
     await peer.store.putRecord({ resource: 'org_office', uuid: 'urn:uuid:log-1', mci: 0, modified_on: '2024-03-01T00:00:00', deleted: false, attributes: {}, data: [{ field: 'name', text: 'Logged' }], references: [] });
+    // A record of our own, so the push sends something (records just pulled are not pushed back).
+    await gateway.store.putRecord({ resource: 'org_office', uuid: 'urn:uuid:log-local', mci: 0, modified_on: '2024-03-02T00:00:00', deleted: false, attributes: {}, data: [{ field: 'name', text: 'Ours' }], references: [] });
     await gateway.sync.repositories.add({ name: 'peer', url: peer.url, username: ADMIN.user, password: ADMIN.password });
     await gateway.sync.tasks.add('peer', 'org_office', {});
     await gateway.sync.syncNow('peer');
