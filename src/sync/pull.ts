@@ -141,7 +141,12 @@ async function pullBySeq(ctx: ReplicationContext, task: SyncTaskRecord, id: stri
       });
     }
     // The next page is asked for while this one is imported: the peer exports while we write.
-    if (page.root.more === 'true') next = fetchPage(lastSeq);
+    if (page.root.more === 'true') {
+      next = fetchPage(lastSeq);
+      // The import below runs in microtasks and never lets the event loop turn: without this turn the
+      // request would leave only after the page is written, and the peer would export while we wait.
+      await new Promise<void>((resolve) => setImmediate(resolve));
+    }
     const mtime = laterOf(position.mtime, youngestOf(page.resources, task.resource));
     const reached: PullCheckpoint = mtime === undefined ? { seq: lastSeq } : { seq: lastSeq, mtime };
     const view = pageStore(ctx.store, { id, task: task.id, value: reached, at: formatTimestamp(ctx.clock.now()) });
