@@ -23,7 +23,7 @@ async function failure(promise: Promise<unknown>): Promise<SluiceError> {
 describe('transform engine', () => {
   let engine: TransformEngine;
   before(() => {
-    engine = testEngine({ workers: 2, timeoutMs: 3_000, maxInputBytes: 4096 });
+    engine = testEngine({ workers: 2, timeoutMs: 15_000, maxInputBytes: 4096 });
   });
   after(() => engine.close());
 

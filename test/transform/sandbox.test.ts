@@ -43,7 +43,7 @@ describe('sandbox for custom and uploaded stylesheets', () => {
 
   before(async () => {
     // stylesheetsDir does not contain the sandbox fixtures, so they count as custom stylesheets.
-    engine = testEngine({ stylesheetsDir: path.join(FIXTURES, 'engine'), allowedDirs: [ALLOWED], timeoutMs: 4_000 });
+    engine = testEngine({ stylesheetsDir: path.join(FIXTURES, 'engine'), allowedDirs: [ALLOWED], timeoutMs: 15_000 });
     secretDir = await scratchDir('secret');
     secret = path.join(secretDir, 'secret.xml');
     await writeFile(secret, '<secret>peer password</secret>');
