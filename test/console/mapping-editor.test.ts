@@ -4,21 +4,12 @@ import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { RecordWrite } from '../../src/store/store.js';
 import { ADMIN } from '../support/gateway.js';
-import { textData } from '../support/records.js';
+import { hospital as hospitalRecord } from '../support/hospitals.js';
 import { launchConsoleBrowser, signIn, type ConsoleBrowser } from './support/browser.js';
 import { ACCOUNTS, startConsoleGateway, type ConsoleGateway } from './support/console-gateway.js';
 
 function hospital(index: number, status: string, phoneField: string, phone: string): RecordWrite {
-  return {
-    resource: 'med_hospital',
-    uuid: `urn:uuid:6a1f0c00-0000-4000-8000-${String(index).padStart(12, '0')}`,
-    mci: 0,
-    modified_on: `2024-06-0${1 + (index % 5)}T08:00:00`,
-    deleted: false,
-    attributes: {},
-    data: [textData('name', `Hospital ${index}`), textData('status', status), textData(phoneField, phone)],
-    references: [],
-  };
+  return hospitalRecord(index, status, { series: '6a1f0c00', modifiedOn: `2024-06-0${1 + (index % 5)}T08:00:00`, phoneField, phone });
 }
 
 describe('the mapping editor in the browser', () => {

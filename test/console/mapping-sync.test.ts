@@ -5,32 +5,15 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import type { RecordWrite, StoredRecord } from '../../src/store/store.js';
+import type { RecordWrite } from '../../src/store/store.js';
 import { ADMIN } from '../support/gateway.js';
-import { textData } from '../support/records.js';
+import { fieldText as field, hospital, hospitalUuid as seriesUuid } from '../support/hospitals.js';
 import { launchConsoleBrowser, signIn, syncNowAndWait, type ConsoleBrowser } from './support/browser.js';
 import { ACCOUNTS, startConsoleGateway, type ConsoleGateway } from './support/console-gateway.js';
 
-function hospitalUuid(index: number): string {
-  return `urn:uuid:5c3d0c00-0000-4000-8000-${String(index).padStart(12, '0')}`;
-}
-
-function peerHospital(index: number, status: string, modifiedOn: string): RecordWrite {
-  return {
-    resource: 'med_hospital',
-    uuid: hospitalUuid(index),
-    mci: 0,
-    modified_on: modifiedOn,
-    deleted: false,
-    attributes: {},
-    data: [textData('name', `Hospital ${index}`), textData('status', status), textData('phone', `01-44125${index}`)],
-    references: [],
-  };
-}
-
-function field(record: StoredRecord | undefined, name: string): string | undefined {
-  return record?.data.find((data) => data.field === name)?.text;
-}
+const SERIES = '5c3d0c00';
+const hospitalUuid = (index: number): string => seriesUuid(index, SERIES);
+const peerHospital = (index: number, status: string, modifiedOn: string): RecordWrite => hospital(index, status, { series: SERIES, modifiedOn });
 
 describe('a mapping saved in the editor applied by a real sync', () => {
   let here: ConsoleGateway;

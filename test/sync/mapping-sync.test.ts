@@ -11,10 +11,10 @@ import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { linkMapping } from '../../src/console/instance-links.js';
 import { systemClock } from '../../src/s3xml/timestamps.js';
-import type { RecordWrite, StoredRecord } from '../../src/store/store.js';
+import type { RecordWrite } from '../../src/store/store.js';
 import { createFakeEden, type FakeEden } from '../fakes/fake-eden/index.js';
 import { ADMIN, startTestGateway, type TestGateway } from '../support/gateway.js';
-import { textData } from '../support/records.js';
+import { fieldText as field, hospital, hospitalUuid as seriesUuid } from '../support/hospitals.js';
 
 const INSTANCE = 'bagmati';
 
@@ -30,26 +30,9 @@ const MAPPING = {
   resources: [{ local: 'med_hospital', fields: [STATUS_FIELD, { local: 'phone_exchange', remote: 'phone' }] }],
 };
 
-function hospitalUuid(index: number): string {
-  return `urn:uuid:7b2e0c00-0000-4000-8000-${String(index).padStart(12, '0')}`;
-}
-
-function peerHospital(index: number, status: string, modifiedOn = '2024-06-01T08:00:00'): RecordWrite {
-  return {
-    resource: 'med_hospital',
-    uuid: hospitalUuid(index),
-    mci: 0,
-    modified_on: modifiedOn,
-    deleted: false,
-    attributes: {},
-    data: [textData('name', `Hospital ${index}`), textData('status', status), textData('phone', `01-44125${index}`)],
-    references: [],
-  };
-}
-
-function field(record: StoredRecord | undefined, name: string): string | undefined {
-  return record?.data.find((data) => data.field === name)?.text;
-}
+const SERIES = '7b2e0c00';
+const hospitalUuid = (index: number): string => seriesUuid(index, SERIES);
+const peerHospital = (index: number, status: string, modifiedOn = '2024-06-01T08:00:00'): RecordWrite => hospital(index, status, { series: SERIES, modifiedOn });
 
 async function saveMapping(gateway: TestGateway, document: unknown): Promise<void> {
   const instance = (document as { instance: string }).instance;
