@@ -5,7 +5,7 @@ import { after, before, describe, it } from 'node:test';
 import type { RecordWrite } from '../../src/store/store.js';
 import { ADMIN } from '../support/gateway.js';
 import { hospital as hospitalRecord } from '../support/hospitals.js';
-import { launchConsoleBrowser, signIn, type ConsoleBrowser } from './support/browser.js';
+import { launchConsoleBrowser, signIn, startMappingField, type ConsoleBrowser } from './support/browser.js';
 import { ACCOUNTS, startConsoleGateway, type ConsoleGateway } from './support/console-gateway.js';
 
 function hospital(index: number, status: string, phoneField: string, phone: string): RecordWrite {
@@ -44,18 +44,8 @@ describe('the mapping editor in the browser', () => {
   it('maps three values and renames a field, previews the draft, saves and regenerates the stylesheet', async () => {
     const watched = await browser.newPage();
     const { page } = watched;
-    await signIn(page, here.url, ACCOUNTS.integrator.user, ACCOUNTS.integrator.password, '/console/mappings');
-
-    await page.selectOption('select[name="repository"]', repository);
-    await Promise.all([page.waitForURL('**/console/mappings/bagmati-hospitals'), page.click('form[action="/console/mappings"] button[type="submit"]')]);
-    await page.waitForSelector('#structure');
-
-    await page.fill('#new-resource', 'med_hospital');
-    await page.click('#add-resource');
-    await page.fill('#new-field', 'status');
-    await page.click('#add-field');
+    await startMappingField(page, here.url, ACCOUNTS.integrator, { repository, instance: 'bagmati-hospitals' }, { resource: 'med_hospital', field: 'status', firstValue: 'Functioning' });
     // The values the peer sent (from the captured pull) are listed, each still unmapped.
-    await page.waitForSelector('input[data-map="Functioning"]');
     assert.equal(await page.locator('table.values tr.unmapped').count(), 4);
     // Twice in the captured pull, and listed by the peer's options.xml (a lookup list: no count of its own).
     assert.match((await page.locator('tr[data-value="Functioning"]').textContent()) ?? '', /2× · captured, options\.xml/);

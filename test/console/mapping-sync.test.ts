@@ -8,7 +8,7 @@ import { after, before, describe, it } from 'node:test';
 import type { RecordWrite } from '../../src/store/store.js';
 import { ADMIN } from '../support/gateway.js';
 import { fieldText as field, hospital, hospitalUuid as seriesUuid } from '../support/hospitals.js';
-import { launchConsoleBrowser, signIn, syncNowAndWait, type ConsoleBrowser } from './support/browser.js';
+import { launchConsoleBrowser, startMappingField, syncNowAndWait, type ConsoleBrowser } from './support/browser.js';
 import { ACCOUNTS, startConsoleGateway, type ConsoleGateway } from './support/console-gateway.js';
 
 const SERIES = '5c3d0c00';
@@ -44,16 +44,7 @@ describe('a mapping saved in the editor applied by a real sync', () => {
   it('maps three values and renames a field in the editor, then Sync Now imports new records mapped', async () => {
     const watched = await browser.newPage();
     const { page } = watched;
-    await signIn(page, here.url, ACCOUNTS.integrator.user, ACCOUNTS.integrator.password, '/console/mappings');
-    await page.selectOption('select[name="repository"]', repository);
-    await Promise.all([page.waitForURL('**/console/mappings/lalitpur-hospitals'), page.click('form[action="/console/mappings"] button[type="submit"]')]);
-    await page.waitForSelector('#structure');
-
-    await page.fill('#new-resource', 'med_hospital');
-    await page.click('#add-resource');
-    await page.fill('#new-field', 'status');
-    await page.click('#add-field');
-    await page.waitForSelector('input[data-map="Functioning"]');
+    await startMappingField(page, here.url, ACCOUNTS.integrator, { repository, instance: 'lalitpur-hospitals' }, { resource: 'med_hospital', field: 'status', firstValue: 'Functioning' });
     await page.fill('input[data-map="Functioning"]', '1');
     await page.fill('input[data-map="Damaged"]', '2');
     await page.fill('input[data-map="Closed"]', '3');

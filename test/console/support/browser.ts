@@ -135,3 +135,25 @@ export async function syncNowAndWait(page: Page, button: Locator): Promise<strin
   }
   return (await page.locator('dl.facts .badge').first().textContent()) ?? '';
 }
+
+/**
+ * Opens the mapping editor as `username` on the mapping linked to `repository` (its instance name
+ * is `instance`) and starts mapping `field` of `resource`: the editor then lists the remote values.
+ */
+export async function startMappingField(
+  page: Page,
+  baseUrl: string,
+  account: { user: string; password: string },
+  link: { repository: string; instance: string },
+  target: { resource: string; field: string; firstValue: string },
+): Promise<void> {
+  await signIn(page, baseUrl, account.user, account.password, '/console/mappings');
+  await page.selectOption('select[name="repository"]', link.repository);
+  await Promise.all([page.waitForURL(`**/console/mappings/${link.instance}`), page.click('form[action="/console/mappings"] button[type="submit"]')]);
+  await page.waitForSelector('#structure');
+  await page.fill('#new-resource', target.resource);
+  await page.click('#add-resource');
+  await page.fill('#new-field', target.field);
+  await page.click('#add-field');
+  await page.waitForSelector(`input[data-map="${target.firstValue}"]`);
+}
