@@ -41,6 +41,7 @@ import type {
 } from './store.js';
 import { AsyncMutex } from './sqlite/async-mutex.js';
 import { FieldIndex, filteredFields } from './sqlite/field-index.js';
+import { matchesFilters } from './url-filter-match.js';
 import { openConnections } from './sqlite/connections.js';
 import { RecordReader } from './sqlite/record-reader.js';
 import { conflictFromRow, logFromRow, repositoryFromRow, userFromRow } from './sqlite/state-rows.js';
@@ -216,8 +217,7 @@ class SqliteStore implements Store {
 
   private assertUsable(): void {
     if (this.closed) throw closedError();
-    const scopes = transactionScopes.getStore();
-    if (scopes?.some((scope) => scope.store === this && scope.active)) {
+    if (this.insideOwnTransaction()) {
       throw new SluiceError('STORE_NESTED_TRANSACTION', 'A store write was started inside a transaction of the same store; it would wait for itself forever', {
         status: 500,
         fix: 'Inside transaction(work), write through the transaction handle passed to work, not through the store',
@@ -289,23 +289,40 @@ class SqliteStore implements Store {
     return this.read(() => this.committed.findByUuid(uuid));
   }
   async queryRecords(query: RecordQuery): Promise<StoredRecord[]> {
-    await this.indexFilteredFields(query);
+    if (!(await this.indexFilteredFields(query))) return (await this.scanFiltered(query)).page;
     return this.read(() => this.committed.queryRecords(query));
   }
   async countRecords(query: RecordQuery): Promise<number> {
-    await this.indexFilteredFields(query);
+    if (!(await this.indexFilteredFields(query))) return (await this.scanFiltered(query)).count;
     return this.read(() => this.committed.countRecords(query));
   }
 
   /**
    * A filter on a field not indexed yet indexes it first (field-index.ts), in a write of its own;
-   * checked against the last commit, which is what the read will see.
+   * checked against the last commit, which is what the read will see. False when that write cannot
+   * happen now: the caller is inside a transaction of this store, which holds the writer.
    */
-  private async indexFilteredFields(query: RecordQuery): Promise<void> {
+  private async indexFilteredFields(query: RecordQuery): Promise<boolean> {
     const fields = filteredFields(query);
-    if (fields.length === 0) return;
+    if (fields.length === 0) return true;
     const missing = await this.read(() => this.committedFields.missing(query.resource, fields));
-    if (missing.length > 0) await this.write((session) => session.indexFields(query.resource, missing));
+    if (missing.length === 0) return true;
+    if (this.insideOwnTransaction()) return false;
+    await this.write((session) => session.indexFields(query.resource, missing));
+    return true;
+  }
+
+  private insideOwnTransaction(): boolean {
+    return transactionScopes.getStore()?.some((scope) => scope.store === this && scope.active) ?? false;
+  }
+
+  /** The rare answer without the index: every record of the resource, filtered here by the rules themselves. */
+  private async scanFiltered(query: RecordQuery): Promise<{ page: StoredRecord[]; count: number }> {
+    const { filters, start, limit, ...unfiltered } = query;
+    const all = await this.read(() => this.committed.queryRecords(unfiltered));
+    const matching = all.filter((record) => matchesFilters(record, filters ?? []));
+    const from = start ?? 0;
+    return { page: matching.slice(from, limit === undefined ? undefined : from + limit), count: matching.length };
   }
   putRecord(record: RecordWrite): Promise<StoredRecord> {
     return this.write((session) => session.putRecord(record));

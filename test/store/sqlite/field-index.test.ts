@@ -106,6 +106,23 @@ describe('sqlite field index on demand', () => {
     await store.close();
   });
 
+  it('a filtered read through the store inside one of its transactions answers from the last commit without indexing', async () => {
+    const file = freshFile();
+    const store = await openSqliteStore({ file });
+    for (const [uuid, code] of [['u1', 'A'], ['u2', 'B'], ['u3', 'A'], ['u4', 'A']] as const) await office(store, uuid, code);
+    const seen = await store.transaction(async (tx) => {
+      await tx.putRecord(recordWrite({ uuid: 'u5', data: [textData('code', 'A')] }));
+      const page = await store.queryRecords({ resource: 'org_office', filters: [eq('code', 'A')], start: 1, limit: 1 });
+      const count = await store.countRecords({ resource: 'org_office', filters: [eq('code', 'A')] });
+      return { page: page.map((record) => record.uuid), count };
+    });
+    // Ordered by modified_on then uuid (all share one modified_on): u1, u3, u4; the uncommitted u5 is not seen.
+    assert.deepEqual(seen, { page: ['u3'], count: 3 });
+    assert.deepEqual(indexedRows(file), []);
+    assert.deepEqual(await uuidsWhere(store, eq('code', 'A')), ['u1', 'u3', 'u4', 'u5']);
+    await store.close();
+  });
+
   it('a transaction sees the fields it registered itself, with its own uncommitted writes', async () => {
     const file = freshFile();
     const store = await openSqliteStore({ file });
