@@ -104,6 +104,7 @@ export async function startGateway(
       stylesheetsDir: config.stylesheetsDir,
       cacheDir: path.join(config.dataDir, 'cache', 'xslt'),
       allowedDirs: [config.mappingsDir],
+      now: () => clock.now().getTime(),
     });
     // One engine (one sandbox, one compile cache in memory) for the console, the formats and the
     // mappings that sync runs apply.
