@@ -19,6 +19,7 @@ import type { StoreCollections } from './collections.js';
 import { connectDatabase } from './connection.js';
 import type { MongoStoreOptions } from './connection.js';
 import { recordToDocument } from './record-documents.js';
+import { DiscoveryState } from './discovery-state.js';
 import { conflictEntryToDocument, logToDocument, repositoryToDocument, userToDocument } from './state-documents.js';
 import { checkpointToDocument, jobToDocument, runFields, taskToDocument } from './sync-state-documents.js';
 
@@ -162,6 +163,12 @@ export async function copyStoreToMongo(source: CopySource, target: MongoStoreOpt
     const runs = (await store.listRuns({ limit: ALL })).reverse();
     await insertAll(collections.runs, runs.map((run, index) => ({ _id: run.id, order: index + 1, ...runFields(run) })));
     await setCounter(collections, 'run', runs.length);
+    // Pools (their shared password stays sealed: nodes need the same secret key) and what discovery heard.
+    const discovery = new DiscoveryState(collections);
+    const pools = await store.listPools();
+    for (const pool of pools) await discovery.putPool(pool);
+    const gateways = await store.listDiscoveredGateways();
+    for (const gateway of gateways) await discovery.putDiscoveredGateway(gateway);
     if (fresh) await prepareDatabase(collections);
 
     // Counted again from the target, independently of what the copy thinks it wrote.
@@ -183,6 +190,8 @@ export async function copyStoreToMongo(source: CopySource, target: MongoStoreOpt
     counts.push({ what: 'checkpoints', source: source.checkpoints.length, target: await target(collections.checkpoints) });
     counts.push({ what: 'jobs', source: jobs.length, target: await target(collections.jobs) });
     counts.push({ what: 'runs', source: runs.length, target: await target(collections.runs) });
+    counts.push({ what: 'sync pools', source: pools.length, target: await target(collections.pools) });
+    counts.push({ what: 'discovered gateways', source: gateways.length, target: await target(collections.discoveredGateways) });
     return {
       database,
       records,

@@ -53,6 +53,8 @@ async function fillSource(store: Store): Promise<void> {
   await store.putTask({ id: 'task-1', repository: 'urn:uuid:peer', resource: 'org_office', mode: 'both', strategy: ['create'], update_policy: 'NEWER', conflict_policy: 'NEWER', filters: [], components: true, created_at: 'a', updated_at: 'b' });
   await store.putCheckpoint({ id: 'task-1:pull', task: 'task-1', value: { seq: 42, msince: '2024-03-05T10:00:00' }, updated_at: '2024-03-05T10:00:05' });
   await store.putJob({ id: 'job-1', kind: 'sync', target: 'urn:uuid:peer', interval_seconds: 300, enabled: true, created_at: 'a', updated_at: 'b' });
+  await store.putPool({ name: 'haiti', tags: ['haiti'], template: { resources: ['org_office'], mode: 'pull' }, username: 'pool-user', password: 'sealed-elsewhere', rejected: ['urn:uuid:no'], created_at: 'a', updated_at: 'b' });
+  await store.putDiscoveredGateway({ uuid: 'urn:uuid:heard', name: 'Jacmel', url: 'http://10.0.0.7:8080', advert: { tables: ['org_office'], down: ['haiti'] }, first_seen_at: 'a', last_seen_at: 'b' });
   for (const id of ['run-old', 'run-new']) {
     await store.putRun({ id, kind: 'sync', repository: 'urn:uuid:peer', trigger: 'schedule', status: 'success', started_at: '2024-03-05T10:00:00', counts: { created: 1 }, bytes_in: 10, bytes_out: 0, captures: [] });
   }
@@ -86,7 +88,7 @@ after(async () => {
 });
 
 describe('sluice store copy', () => {
-  it('copies every record, conflict, user, setting, repository, log entry, task, checkpoint, job and run, keeping seqs and ids', async () => {
+  it('copies every record, conflict, user, setting, repository, log entry, task, checkpoint, job, run, pool and discovered gateway, keeping seqs and ids', async () => {
     const source = await openSqliteStore({ file: path.join(dir, 'sluice.db') });
     let expected: { records: Awaited<ReturnType<Store['queryRecords']>>; lastSeq: number; conflicts: Awaited<ReturnType<Store['listConflicts']>>; log: Awaited<ReturnType<Store['listLog']>>; runs: string[] };
     try {
@@ -122,6 +124,8 @@ describe('sluice store copy', () => {
       assert.deepEqual((await target.listRuns()).map((run) => run.id), expected.runs);
       assert.deepEqual((await target.listUsers()).map((user) => user.username), ['admin']);
       assert.equal((await target.getRepository('urn:uuid:peer'))?.url, 'http://peer/eden');
+      assert.deepEqual(await target.getPool('haiti'), { name: 'haiti', tags: ['haiti'], template: { resources: ['org_office'], mode: 'pull' }, username: 'pool-user', password: 'sealed-elsewhere', rejected: ['urn:uuid:no'], created_at: 'a', updated_at: 'b' });
+      assert.equal((await target.getDiscoveredGateway('urn:uuid:heard'))?.url, 'http://10.0.0.7:8080');
       assert.deepEqual((await target.findReferencing('urn:uuid:office')).map((record) => record.uuid), ['urn:uuid:gone']);
       // Counters continue past the copied values.
       assert.ok((await target.putRecord(recordWrite())).seq > expected.lastSeq);
