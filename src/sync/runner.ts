@@ -8,7 +8,7 @@ import { SluiceError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import { formatTimestamp } from '../s3xml/timestamps.js';
 import type { RepositoryRecord, RunRecord } from '../store/store.js';
-import { acquireLease, leaseHeldError, type LeaseOptions } from './lease.js';
+import { acquireLease, leaseHeldError, type HeldLease, type LeaseOptions } from './lease.js';
 import { runRepository, type RunDeps, type RunOutcome } from './run.js';
 import { SyncLogWriter } from './sync-log.js';
 
@@ -27,6 +27,54 @@ export interface RunRequest {
 
 export function syncLeaseName(repository: string): string {
   return `sync:${repository}`;
+}
+
+/**
+ * The lease of one run with a repository (or an external source): SYNC_ALREADY_RUNNING, after a log
+ * line, while another run holds it. Runs left `running` by the holder it was taken over from are
+ * marked `interrupted` before the lease is handed out.
+ */
+export async function takeRunLease(options: LeaseOptions, repository: string): Promise<HeldLease> {
+  const { store, clock } = options;
+  const name = syncLeaseName(repository);
+  const taken = await acquireLease(options, name);
+  if (!('lease' in taken)) {
+    await new SyncLogWriter(store, clock, { repository }).write({
+      mode: 'none/none',
+      action: 'check',
+      result: 'warning',
+      message: `Synchronization already active - skipping run (${taken.heldBy?.holder ?? 'another process'})`,
+    });
+    throw leaseHeldError(name, taken.heldBy, clock.now().getTime());
+  }
+  const { lease } = taken;
+  if (lease.tookOverFrom !== undefined) {
+    try {
+      await markInterrupted(options, repository, lease.tookOverFrom);
+    } catch (error) {
+      await lease.release();
+      throw error;
+    }
+  }
+  return lease;
+}
+
+async function markInterrupted({ store, clock }: Pick<LeaseOptions, 'store' | 'clock'>, repository: string, holder: string): Promise<void> {
+  for (const stale of await store.listRuns({ repository, status: 'running', limit: 20 })) {
+    if (stale.holder !== holder) continue;
+    await store.putRun({
+      ...stale,
+      status: 'interrupted',
+      finished_at: formatTimestamp(clock.now()),
+      message: `The run stopped without finishing (its process, ${holder}, died or lost the lease); the next run resumed from the last committed page`,
+    });
+    await new SyncLogWriter(store, clock, { repository, run_id: stale.id }).write({
+      mode: 'none/none',
+      action: 'check',
+      result: 'warning',
+      message: `Run ${stale.id} of ${holder} was interrupted; its lease was taken over and the sync resumes from the last committed page`,
+    });
+  }
 }
 
 export class SyncRunner {
@@ -52,20 +100,8 @@ export class SyncRunner {
     if (!repository) {
       throw new SluiceError('REPOSITORY_NOT_FOUND', `There is no repository ${repositoryUuid}`, { status: 404, fix: 'List repositories with sluice repo list' });
     }
-    const name = syncLeaseName(repository.uuid);
-    const taken = await acquireLease({ ...this.deps.lease, store, clock }, name);
-    if (!('lease' in taken)) {
-      await new SyncLogWriter(store, clock, { repository: repository.uuid }).write({
-        mode: 'none/none',
-        action: 'check',
-        result: 'warning',
-        message: `Synchronization already active - skipping run (${taken.heldBy?.holder ?? 'another process'})`,
-      });
-      throw leaseHeldError(name, taken.heldBy, clock.now().getTime());
-    }
-    const { lease } = taken;
+    const lease = await takeRunLease({ ...this.deps.lease, store, clock }, repository.uuid);
     try {
-      if (lease.tookOverFrom !== undefined) await this.markInterrupted(repository.uuid, lease.tookOverFrom);
       const run: RunRecord = {
         id: randomUUID(),
         kind: 'sync',
@@ -91,25 +127,6 @@ export class SyncRunner {
       return outcome;
     } finally {
       await lease.release();
-    }
-  }
-
-  private async markInterrupted(repository: string, holder: string): Promise<void> {
-    const { store, clock } = this.deps;
-    for (const stale of await store.listRuns({ repository, status: 'running', limit: 20 })) {
-      if (stale.holder !== holder) continue;
-      await store.putRun({
-        ...stale,
-        status: 'interrupted',
-        finished_at: formatTimestamp(clock.now()),
-        message: `The run stopped without finishing (its process, ${holder}, died or lost the lease); the next run resumed from the last committed page`,
-      });
-      await new SyncLogWriter(store, clock, { repository, run_id: stale.id }).write({
-        mode: 'none/none',
-        action: 'check',
-        result: 'warning',
-        message: `Run ${stale.id} of ${holder} was interrupted; its lease was taken over and the sync resumes from the last committed page`,
-      });
     }
   }
 }

@@ -22,10 +22,9 @@ import type { SecretBox } from '../secrets.js';
 import { formatTimestamp, type Clock } from '../s3xml/timestamps.js';
 import type { JobRecord, LogResult, RepositoryRecord, RunRecord, RunStatus, Store } from '../store/store.js';
 import { CaptureRecorder, type CaptureLimits } from '../sync/capture.js';
-import { acquireLease, leaseHeldError } from '../sync/lease.js';
 import type { ReplicationResult } from '../sync/replication.js';
 import { isRemoteFailure, resultOfFailure, type RunOutcome } from '../sync/run.js';
-import { syncLeaseName, type RunRequest } from '../sync/runner.js';
+import { takeRunLease, type RunRequest } from '../sync/runner.js';
 import type { ExternalSources } from '../sync/sync-module.js';
 import { SyncLogWriter, worse } from '../sync/sync-log.js';
 import { checkResourceName } from '../sync/task-settings.js';
@@ -608,30 +607,11 @@ class UshahidiSourceService implements UshahidiSources {
 
   // ---- runs -----------------------------------------------------------------------------------
 
-  private async markInterrupted(repository: string, holder: string): Promise<void> {
-    for (const stale of await this.store.listRuns({ repository, status: 'running', limit: 20 })) {
-      if (stale.holder !== holder) continue;
-      await this.store.putRun({ ...stale, status: 'interrupted', finished_at: this.now(), message: `The run stopped without finishing (${holder} died or lost the lease); the next run resumed from the last committed page` });
-    }
-  }
-
   /** Runs `work` for a source under its lease, with a run record and log lines, like a repository's run. */
   private async runUnderLease(repository: RepositoryRecord, request: RunRequest, kind: string, work: Work): Promise<RunOutcome & { reconcile?: ReconcileResult }> {
     const { store, clock, deps } = this;
-    const leaseName = syncLeaseName(repository.uuid);
-    const taken = await acquireLease({ store, clock, holder: deps.holder, ttlMs: deps.leaseTtlMs, ...(deps.isHolderAlive ? { isHolderAlive: deps.isHolderAlive } : {}) }, leaseName);
-    if (!('lease' in taken)) {
-      await new SyncLogWriter(store, clock, { repository: repository.uuid }).write({
-        mode: 'none/none',
-        action: 'check',
-        result: 'warning',
-        message: `Synchronization already active - skipping run (${taken.heldBy?.holder ?? 'another process'})`,
-      });
-      throw leaseHeldError(leaseName, taken.heldBy, clock.now().getTime());
-    }
-    const { lease } = taken;
+    const lease = await takeRunLease({ store, clock, holder: deps.holder, ttlMs: deps.leaseTtlMs, ...(deps.isHolderAlive ? { isHolderAlive: deps.isHolderAlive } : {}) }, repository.uuid);
     try {
-      if (lease.tookOverFrom !== undefined) await this.markInterrupted(repository.uuid, lease.tookOverFrom);
       const startedMs = clock.now().getTime();
       const run: RunRecord = {
         id: randomUUID(),
