@@ -8,6 +8,7 @@
 import type { S3Resource } from '../s3xml/model.js';
 import type { RecordWrite, StoredRecord, StoreTransaction } from '../store/store.js';
 import { stripLocalDomain } from './identity.js';
+import { storeView } from '../store/store-view.js';
 
 const key = (resource: string, uuid: string): string => `${resource}\u0000${uuid}`;
 
@@ -36,25 +37,17 @@ export async function prefetchingTransaction(tx: StoreTransaction, page: readonl
     for (const record of await tx.getRecords(resource, [...uuids])) known.set(key(record.resource, record.uuid), record);
   }
   if (known.size === 0) return tx;
-  return new Proxy(tx, {
-    get(target, property) {
-      if (property === 'getRecord') {
-        return async (resource: string, uuid: string): Promise<StoredRecord | undefined> => {
-          const wantedKey = key(resource, uuid);
-          if (!known.has(wantedKey)) return target.getRecord(resource, uuid);
-          const record = known.get(wantedKey);
-          known.delete(wantedKey);
-          return record;
-        };
-      }
-      if (property === 'putRecord') {
-        return async (record: RecordWrite): Promise<StoredRecord> => {
-          known.delete(key(record.resource, record.uuid));
-          return target.putRecord(record);
-        };
-      }
-      const value: unknown = Reflect.get(target, property, target);
-      return typeof value === 'function' ? (value as (...args: unknown[]) => unknown).bind(target) : value;
+  return storeView(tx, {
+    getRecord: async (resource: string, uuid: string): Promise<StoredRecord | undefined> => {
+      const wantedKey = key(resource, uuid);
+      if (!known.has(wantedKey)) return tx.getRecord(resource, uuid);
+      const record = known.get(wantedKey);
+      known.delete(wantedKey);
+      return record;
+    },
+    putRecord: async (record: RecordWrite): Promise<StoredRecord> => {
+      known.delete(key(record.resource, record.uuid));
+      return tx.putRecord(record);
     },
   });
 }

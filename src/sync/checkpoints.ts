@@ -11,6 +11,7 @@
  */
 import { createHash } from 'node:crypto';
 import type { CheckpointRecord, ConflictEntry, NewConflict, Store, StoreTransaction, SyncTaskRecord } from '../store/store.js';
+import { storeView } from '../store/store-view.js';
 
 export type Direction = 'pull' | 'push';
 
@@ -75,15 +76,7 @@ async function existingConflict(store: Store, conflict: NewConflict): Promise<Co
 }
 
 function dedupingTransaction(store: Store, tx: StoreTransaction): StoreTransaction {
-  return new Proxy(tx, {
-    get(target, property) {
-      if (property === 'addConflict') {
-        return async (conflict: NewConflict) => (await existingConflict(store, conflict)) ?? target.addConflict(conflict);
-      }
-      const value: unknown = Reflect.get(target, property, target);
-      return typeof value === 'function' ? (value as (...args: unknown[]) => unknown).bind(target) : value;
-    },
-  });
+  return storeView(tx, { addConflict: async (conflict: NewConflict) => (await existingConflict(store, conflict)) ?? tx.addConflict(conflict) });
 }
 
 export interface PageStore {
@@ -104,28 +97,20 @@ export function pageStore(
   alsoCommit: readonly CheckpointRecord[] = [],
 ): PageStore {
   let committed = false;
-  const view = new Proxy(store, {
-    get(target, property) {
-      if (property === 'transaction') {
-        return async <T>(work: (tx: StoreTransaction) => Promise<T>): Promise<T> => {
-          const result = await target.transaction(async (tx) => {
-            const value = await work(dedupingTransaction(target, tx));
-            if (checkpoint) {
-              await tx.putCheckpoint({ id: checkpoint.id, task: checkpoint.task, value: { ...checkpoint.value }, updated_at: checkpoint.at });
-            }
-            for (const extra of alsoCommit) await tx.putCheckpoint(extra);
-            return value;
-          });
-          committed = true;
-          return result;
-        };
-      }
-      if (property === 'addConflict') {
-        return async (conflict: NewConflict) => (await existingConflict(target, conflict)) ?? target.addConflict(conflict);
-      }
-      const value: unknown = Reflect.get(target, property, target);
-      return typeof value === 'function' ? (value as (...args: unknown[]) => unknown).bind(target) : value;
+  const view = storeView(store, {
+    transaction: async <T>(work: (tx: StoreTransaction) => Promise<T>): Promise<T> => {
+      const result = await store.transaction(async (tx) => {
+        const value = await work(dedupingTransaction(store, tx));
+        if (checkpoint) {
+          await tx.putCheckpoint({ id: checkpoint.id, task: checkpoint.task, value: { ...checkpoint.value }, updated_at: checkpoint.at });
+        }
+        for (const extra of alsoCommit) await tx.putCheckpoint(extra);
+        return value;
+      });
+      committed = true;
+      return result;
     },
+    addConflict: async (conflict: NewConflict) => (await existingConflict(store, conflict)) ?? store.addConflict(conflict),
   });
   return { store: view, committed: () => committed };
 }

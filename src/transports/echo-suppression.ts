@@ -17,6 +17,7 @@
  */
 import type { S3Resource } from '../s3xml/model.js';
 import type { StoredRecord, Store, StoreTransaction } from '../store/store.js';
+import { storeView } from '../store/store-view.js';
 
 /** Ranges kept per peer; older ones are dropped (their records would merely be sent again). */
 const MAX_RANGES = 5000;
@@ -79,33 +80,19 @@ export function echoRecorder(store: Store, page: readonly S3Resource[]): { store
     return record;
   };
   const recordingTx = (tx: StoreTransaction): StoreTransaction =>
-    new Proxy(tx, {
-      get(target, property) {
-        if (property === 'putRecord') return async (...args: Parameters<StoreTransaction['putRecord']>) => note(await target.putRecord(...args));
-        const value: unknown = Reflect.get(target, property, target);
-        return typeof value === 'function' ? (value as (...args: unknown[]) => unknown).bind(target) : value;
-      },
-    });
-  const view = new Proxy(store, {
-    get(target, property) {
-      if (property === 'transaction') {
-        return async <T>(work: (tx: StoreTransaction) => Promise<T>): Promise<T> => {
-          pending = [];
-          const result = await target.transaction((tx) => work(recordingTx(tx)));
-          committed = committed.concat(pending);
-          pending = [];
-          return result;
-        };
-      }
-      if (property === 'putRecord') {
-        return async (...args: Parameters<Store['putRecord']>) => {
-          const record = await target.putRecord(...args);
-          if (fromPeer.has(record.uuid)) committed.push(record.seq);
-          return record;
-        };
-      }
-      const value: unknown = Reflect.get(target, property, target);
-      return typeof value === 'function' ? (value as (...args: unknown[]) => unknown).bind(target) : value;
+    storeView(tx, { putRecord: async (...args: Parameters<StoreTransaction['putRecord']>) => note(await tx.putRecord(...args)) });
+  const view = storeView(store, {
+    transaction: async <T>(work: (tx: StoreTransaction) => Promise<T>): Promise<T> => {
+      pending = [];
+      const result = await store.transaction((tx) => work(recordingTx(tx)));
+      committed = committed.concat(pending);
+      pending = [];
+      return result;
+    },
+    putRecord: async (...args: Parameters<Store['putRecord']>) => {
+      const record = await store.putRecord(...args);
+      if (fromPeer.has(record.uuid)) committed.push(record.seq);
+      return record;
     },
   });
   return {
