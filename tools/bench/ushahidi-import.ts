@@ -122,6 +122,8 @@ async function inBatches<T>(items: readonly T[], size: number, work: (slice: T[]
   await Promise.all(slices.map(work));
 }
 
+let xslAloneRate: number | undefined;
+
 const fake = await startFake();
 const dir = await mkdtemp(path.join(os.tmpdir(), 'sluice-bench-ushahidi-import-'));
 const engine = createTransformEngine({ stylesheetsDir: path.join(REPO, 'stylesheets'), cacheDir: path.join(os.tmpdir(), 'sluice-bench-xslt-cache'), workers });
@@ -161,7 +163,9 @@ try {
     await inBatches(withTokens, batch, async (slice) => {
       imported.push((await engine.transform({ stylesheet: { path: IMPORT_XSL }, input: importDocumentJson(domain, 'v5', slice), jsonInput: true, params: { 'status-field': 'status' } })).output);
     });
-    line('import.xsl (JSON → S3XML)', posts.length, performance.now() - started, cpuNote(ownCpuMs() - cpu, posts.length));
+    const xslMs = performance.now() - started;
+    line('import.xsl (JSON → S3XML)', posts.length, xslMs, cpuNote(ownCpuMs() - cpu, posts.length));
+    xslAloneRate = posts.length / (xslMs / 1000);
 
     // 3. The value mapping alone (generated XSLT, sandboxed: its CPU is in another process).
     const mapped: string[] = [];
@@ -188,6 +192,7 @@ try {
 
   // 5. The poll job end to end, as `sluice sync` runs it, on a fresh store each time.
   const rates: number[] = [];
+  const ceilings: number[] = [];
   for (let round = 1; round <= repeat; round++) {
     const pollStore = await openSqliteStore({ file: path.join(dir, `poll-${round}.db`) });
     const timings: PollTimings = emptyPollTimings();
@@ -240,6 +245,9 @@ try {
     }
     const bound = timings.waiting > timings.import + timings.parse + timings.statuses ? 'fetch and import.xsl (the commit loop mostly waited for pages)' : 'the commit (parse, statuses, importer)';
     console.log(`    bounded by ${bound}`);
+    // What this machine could do at best: every core busy all the time with this CPU per post.
+    ceilings.push((os.availableParallelism() * 1000) / (ownCpu / polled));
+    console.log(`    ceiling with every core busy: ${Math.round(ceilings.at(-1)!)} posts/s (${os.availableParallelism()} cores / ${(ownCpu / polled).toFixed(3)} ms of CPU per post)`);
     console.log(`    CPU: this process ${(ownCpu / 1000).toFixed(2)} s (${(ownCpu / polled).toFixed(3)} ms/post, all threads)${fakeUsed === undefined ? '' : `, the fake ${(fakeUsed / 1000).toFixed(2)} s`}; ${Math.round(polled / ((ownCpu + (fakeUsed ?? 0)) / 1000))} posts per CPU-second`);
     if (round === repeat) {
       started = performance.now();
@@ -254,7 +262,10 @@ try {
 
   const best = Math.round(Math.max(...rates));
   const range = rates.length > 1 ? `${Math.round(Math.min(...rates))}–${best}` : String(best);
-  console.log(`\n${range} posts/s end to end over ${rates.length} run(s) (target ${TARGET}: ${best >= TARGET ? 'met' : 'not met'}); load average now ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}`);
+  const ceiling = Math.round(Math.max(...ceilings));
+  console.log(`\nceiling on ${os.availableParallelism()} cores from the CPU the poll used: ${ceiling} posts/s${ceiling < TARGET ? ` — ${(TARGET / ceiling).toFixed(2)}× below the target before any waiting: the CPU per post must fall first` : ''}`);
+  if (xslAloneRate !== undefined) console.log(`import.xsl alone on ${workers} threads, no fetch or import alongside: ${Math.round(xslAloneRate)} posts/s; the poll ran at ${(best / xslAloneRate).toFixed(2)} of that`);
+  console.log(`${range} posts/s end to end over ${rates.length} run(s) (target ${TARGET}: ${best >= TARGET ? 'met' : 'not met'}); load average now ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}`);
 } finally {
   await engine.close();
   await fake.stop();
