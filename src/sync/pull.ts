@@ -20,7 +20,7 @@ import type { SyncTaskRecord } from '../store/store.js';
 import { checkpointId, pageStore, readCheckpoint, type PullCheckpoint } from './checkpoints.js';
 import { addImport, checkAborted, emptyReplication, peerFilters, peerResource, type ReplicationContext, type ReplicationResult } from './replication.js';
 import { settingsOf } from './task-settings.js';
-import { echoRecorder } from '../transports/echo-suppression.js';
+import { echoRecorder, peerUuids } from '../transports/echo-suppression.js';
 
 /** Records of one Eden document written per transaction. */
 const EDEN_IMPORT_PAGE = 500;
@@ -62,6 +62,13 @@ function pageFailed(result: ImportResult, page: number): SluiceError {
 function withoutUrl(resource: S3Resource): S3Resource {
   const { url: _url, ...attributes } = resource.attributes;
   return { ...resource, attributes, components: resource.components.map(withoutUrl) };
+}
+
+async function* namingPeerRecords(resources: AsyncIterable<S3Resource>, into: Set<string>): AsyncGenerator<S3Resource> {
+  for await (const resource of resources) {
+    peerUuids([resource], into);
+    yield resource;
+  }
 }
 
 async function* resourcesOf(body: Buffer): AsyncGenerator<S3Resource> {
@@ -180,9 +187,12 @@ async function pullByMsince(ctx: ReplicationContext, task: SyncTaskRecord, id: s
   total.bytes += received.length;
   const body = ctx.mapping ? await ctx.mapping.inbound(received) : received;
   const view = pageStore(ctx.store);
+  // What Eden sent is not pushed back to it either (transports/echo-suppression.ts).
+  const fromPeer = new Set<string>();
+  const echoes = typeof settings.update_policy === 'string' ? echoRecorder(view.store, fromPeer) : undefined;
   let result: ImportResult;
   try {
-    result = await importResourceSource(view.store, () => resourcesOf(body), {
+    result = await importResourceSource(echoes?.store ?? view.store, () => namingPeerRecords(resourcesOf(body), fromPeer), {
       ...importOptions(ctx, task, before.mtime ?? before.msince),
       pageSize: EDEN_IMPORT_PAGE,
       onProgress: () => checkAborted(ctx.signal),
@@ -197,6 +207,8 @@ async function pullByMsince(ctx: ReplicationContext, task: SyncTaskRecord, id: s
     }
     throw error;
   }
+  // Committed pages of an aborted import came from the peer too.
+  await echoes?.remember(ctx.peer.uuid, formatTimestamp(ctx.clock.now()));
   addImport(total, result);
   total.pages = 1;
   if (result.aborted) throw pageFailed(result, Math.floor(result.records / EDEN_IMPORT_PAGE) + 1);

@@ -13,7 +13,9 @@
  * re-pointed by a merge) are local changes and are pushed. The remembered ranges are advisory: if
  * they are lost (a crash between the page and their write), the records are merely sent again.
  * Tasks with a per-field update policy do not remember (a partly accepted update is not the peer's
- * version), and only pulls from Sluice peers remember (they hand whole pages to look into).
+ * version). Pulls from Sluice peers name the page's records up front; pulls from Eden stream, so
+ * they collect the uuids as the importer reads them (its first pass reads the whole answer before
+ * any write).
  */
 import type { S3Resource } from '../s3xml/model.js';
 import type { StoredRecord, Store, StoreTransaction } from '../store/store.js';
@@ -32,11 +34,12 @@ interface EchoState {
   ranges: SeqRange[];
 }
 
-function uuidsOf(resources: readonly S3Resource[], into = new Set<string>()): Set<string> {
+/** The uuids of `resources`, their components and inline references, added to `into`. */
+export function peerUuids(resources: readonly S3Resource[], into = new Set<string>()): Set<string> {
   for (const resource of resources) {
     if (resource.uuid !== undefined) into.add(resource.uuid);
-    uuidsOf(resource.components, into);
-    for (const reference of resource.references) if (reference.inline) uuidsOf([reference.inline], into);
+    peerUuids(resource.components, into);
+    for (const reference of resource.references) if (reference.inline) peerUuids([reference.inline], into);
   }
   return into;
 }
@@ -68,11 +71,12 @@ function inRanges(ranges: readonly SeqRange[], seq: number): boolean {
 }
 
 /**
- * A view of `store` that notes the seq of every write to a record the page holds. Hand the view to
- * the importer, then `remember` once the page committed.
+ * A view of `store` that notes the seq of every write to a record the peer sent: those of `page`,
+ * or the uuids in `fromPeer` at the time of the write (a set the caller fills while streaming).
+ * Hand the view to the importer, then `remember` once the page committed.
  */
-export function echoRecorder(store: Store, page: readonly S3Resource[]): { store: Store; remember(peer: string, at: string): Promise<void> } {
-  const fromPeer = uuidsOf(page);
+export function echoRecorder(store: Store, page: readonly S3Resource[] | ReadonlySet<string>): { store: Store; remember(peer: string, at: string): Promise<void> } {
+  const fromPeer = page instanceof Set ? page : peerUuids(page as readonly S3Resource[]);
   let pending: number[] = [];
   let committed: number[] = [];
   const note = (record: StoredRecord): StoredRecord => {

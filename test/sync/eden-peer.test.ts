@@ -126,6 +126,29 @@ describe('sync with an Eden peer', () => {
     assert.equal(eden.state.get('org_office', 'urn:uuid:local-3')!.fields.name!.text, 'Local 3, renamed');
   });
 
+  it('does not push records pulled from Eden back to it, but does push them once they change here', async () => {
+    const offices = Array.from({ length: 8 }, (_, i) => {
+      edenNow += 1000;
+      return eden.state.upsert('org_office', { name: `Eden office ${i}` });
+    });
+    await addEden();
+    const first = await gateway.sync.syncNow('eden');
+    assert.equal(first.run.status, 'success', first.run.message);
+    assert.equal(first.run.counts.pull_created, 8);
+    assert.equal(first.run.counts.push_skipped, 8, 'every pulled record is recognised as Eden\'s own');
+    assert.equal(first.run.counts.push_records ?? 0, 0);
+    assert.equal(eden.hooks.requests({ method: 'POST', path: '/sync/sync.xml' }).length, 0, 'nothing went back over the wire');
+
+    const changed = (await gateway.store.getRecord('org_office', offices[2]!.uuid))!;
+    await gateway.store.putRecord({ ...changed, modified_on: '2024-05-02T09:00:00', data: [{ field: 'name', text: 'Eden office 2, corrected here' }] });
+    const second = await gateway.sync.syncNow('eden');
+    assert.equal(second.run.status, 'success', second.run.message);
+    const [post] = eden.hooks.requests({ method: 'POST', path: '/sync/sync.xml' });
+    assert.ok(post, 'the local change is pushed');
+    assert.equal(second.run.counts.push_records, 1);
+    assert.equal(eden.state.get('org_office', offices[2]!.uuid)!.fields.name!.text, 'Eden office 2, corrected here');
+  });
+
   it('treats HTTP 200 with "status":"failed" as a failed push and sends the same records next time', async () => {
     await addEden();
     await gateway.store.putRecord({ resource: 'org_office', uuid: 'urn:uuid:refused', mci: 0, modified_on: '2024-05-01T09:00:00', deleted: false, attributes: {}, data: [{ field: 'name', text: 'Refused once' }], references: [] });
