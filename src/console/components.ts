@@ -76,11 +76,12 @@ ${csrfField(ctx)}${Object.entries(options.fields ?? {}).map(([name, value]) => h
 }
 
 /** A table in a box that scrolls sideways on its own when it is wider than the screen. */
-export function table(headers: HtmlValue[], rows: HtmlValue[], options: { empty?: string; className?: string } = {}): Html {
+/** `rows` are `<tr>`s, or with `grouped` whole `<tbody>`s (several rows that belong together). */
+export function table(headers: HtmlValue[], rows: HtmlValue[], options: { empty?: string; className?: string; grouped?: boolean } = {}): Html {
   if (rows.length === 0) return html`<p class="empty">${options.empty ?? 'Nothing here yet.'}</p>`;
   return html`<div class="scroll"><table class="${options.className ?? ''}">
 <thead><tr>${headers.map((header) => html`<th scope="col">${header}</th>`)}</tr></thead>
-<tbody>${rows}</tbody>
+${options.grouped ? rows : html`<tbody>${rows}</tbody>`}
 </table></div>`;
 }
 

@@ -84,7 +84,7 @@ describe('discovery, pools and low-bandwidth repository options in the browser',
     assert.match((await page.textContent('.flash-ok')) ?? '', /Pool haiti-response created/);
 
     // Both gateways share the tag; the advertised uuid is what registration must find.
-    const candidates = page.locator('table.candidates tbody tr');
+    const candidates = page.locator('table.candidates tbody.candidate');
     assert.equal(await candidates.count(), 2);
     const candidate = candidates.filter({ hasText: 'Jacmel EOC' });
     assert.equal(await candidate.locator('.candidate-uuid').textContent(), peer.identity.uuid);
@@ -96,9 +96,9 @@ describe('discovery, pools and low-bandwidth repository options in the browser',
     const tasks = await here.store.listTasks({ repository: peer.identity.uuid });
     assert.deepEqual(tasks.map((task) => [task.resource, task.mode]), [['org_organisation', 'pull']]);
 
-    await page.locator('table.candidates tr', { hasText: 'Unknown laptop' }).locator('button', { hasText: 'Reject' }).click();
+    await page.locator('table.candidates tbody.candidate', { hasText: 'Unknown laptop' }).locator('button', { hasText: 'Reject' }).click();
     assert.match((await page.textContent('.flash-ok')) ?? '', /Rejected/);
-    assert.match((await page.locator('table.candidates tr', { hasText: 'Unknown laptop' }).textContent()) ?? '', /rejected/);
+    assert.match((await page.locator('table.candidates tbody.candidate', { hasText: 'Unknown laptop' }).textContent()) ?? '', /rejected/);
 
     await page.selectOption('#template select[name="mode"]', 'both');
     await page.click('text=Save the pool');

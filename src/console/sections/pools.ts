@@ -88,22 +88,28 @@ function createForm(ctx: PageContext): Html {
 </details>`;
 }
 
-function candidateRow(ctx: PageContext, pool: string, candidate: PoolCandidate, admin: boolean, now: Date): Html {
+/**
+ * One candidate as its own `<tbody>`: the facts on one row and, for admins, the accept form on a
+ * full-width row under it (inside a cell of the facts row it was squeezed into the last column).
+ */
+function candidateRows(ctx: PageContext, pool: string, candidate: PoolCandidate, admin: boolean, now: Date): Html {
   const base = poolPath(pool, `/candidates/${encodeURIComponent(candidate.uuid)}`);
-  const decide = admin
-    ? html`<details class="accept"><summary>Accept…</summary>
-  <form method="post" action="${base}/accept" class="card">${csrfField(ctx)}
-    <p>Sluice will register <span class="mono">${candidate.url}</span> only if it answers as</p>
-    <p class="fingerprint mono">${candidate.uuid}</p>
+  const accept = admin
+    ? html`<tr class="accept-row"><td colspan="8"><details class="accept"><summary>Accept ${candidate.name}…</summary>
+  <form method="post" action="${base}/accept" class="card accept-form">${csrfField(ctx)}
+    <div class="fingerprint-check">
+      <p>Sluice will register <span class="mono">${candidate.url}</span> only if it answers as</p>
+      <p class="fingerprint mono">${candidate.uuid}</p>
+    </div>
     <label>Name here <input name="name" maxlength="64" value="${candidate.name}"></label>
     <label>User name at the peer <input name="username" autocomplete="off" placeholder="the pool's, if any"></label>
     <label>Password at the peer <input name="password" type="password" autocomplete="new-password"></label>
-    <button type="submit" class="primary">Accept ${candidate.name}</button>
+    <div><button type="submit" class="primary">Accept ${candidate.name}</button></div>
   </form>
-</details>
-${candidate.status === 'pending' ? postButton(ctx, `${base}/reject`, 'Reject', { className: 'danger' }) : ''}`
+</details></td></tr>`
     : html``;
-  return html`<tr>
+  const reject = admin && candidate.status === 'pending' ? postButton(ctx, `${base}/reject`, 'Reject', { className: 'danger' }) : html``;
+  return html`<tbody class="candidate"><tr>
   <td><strong>${candidate.name}</strong>${candidate.registered ? html` <span class="badge badge-info">repository</span>` : ''}</td>
   <td class="mono small candidate-uuid">${candidate.uuid}</td>
   <td class="mono small">${candidate.url}</td>
@@ -111,8 +117,8 @@ ${candidate.status === 'pending' ? postButton(ctx, `${base}/reject`, 'Reject', {
   <td>${tableList(candidate.tables)}</td>
   <td>${time(candidate.last_seen_at, now)}</td>
   <td>${badge(candidate.status === 'pending' ? 'open' : 'disabled', candidate.status)}</td>
-  <td>${decide}</td>
-</tr>`;
+  <td>${reject}</td>
+</tr>${accept}</tbody>`;
 }
 
 function memberRows(ctx: PageContext, pool: PoolView, admin: boolean): Html[] {
@@ -208,7 +214,8 @@ ${isAdmin(ctx) ? createForm(ctx) : ''}`,
 <section id="candidates">
   <h2>Candidates</h2>
   <p class="muted small">Gateways heard on the LAN that share a tag with this pool. Check the uuid with the gateway's administrator before accepting.</p>
-  ${table(['Name', 'Advertised UUID', 'URL', 'Shared tags', 'Tables', 'Last seen', 'Status', ''], candidates.map((candidate) => candidateRow(ctx, pool.name, candidate, admin, now)), {
+  ${table(['Name', 'Advertised UUID', 'URL', 'Shared tags', 'Tables', 'Last seen', 'Status', ''], candidates.map((candidate) => candidateRows(ctx, pool.name, candidate, admin, now)), {
+    grouped: true,
     empty: 'No candidates: no gateway heard on the LAN shares a tag with this pool.',
     className: 'candidates',
   })}
