@@ -31,7 +31,9 @@ function forbidden(res: Response, roles: Role[]): void {
 
 /**
  * HTTP Basic as Eden clients use it (credentials sent pre-emptively). Without credentials the
- * answer is 401 with a challenge; with valid ones lacking the role, 403 (as Eden does).
+ * answer is 401 with a challenge; with valid ones lacking the role, 403 (as Eden does). The user
+ * and roles judged are the store's at this request (Authenticator reads the record every time), so
+ * a user disabled, deleted or demoted on another gateway node is refused here at once.
  */
 export function requireUser(authenticator: Authenticator, ...roles: Role[]) {
   return async (req: Request, res: Response, next: NextFunction): Promise<void> => {
