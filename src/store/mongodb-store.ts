@@ -31,6 +31,7 @@ import type {
   DiscoveredGatewayRecord,
   JobRecord,
   LeaseRecord,
+  LeaseSelector,
   LogEntry,
   LogQuery,
   NewConflict,
@@ -437,6 +438,9 @@ class MongoStore implements Store {
   }
   getLease(name: string): Promise<LeaseRecord | undefined> {
     return this.read(() => this.syncState.getLease(name));
+  }
+  deleteLeases(which: LeaseSelector, expiredBy?: number): Promise<number> {
+    return this.writeOne(() => this.syncState.deleteLeases(which, expiredBy));
   }
   putRun(run: RunRecord): Promise<void> {
     return this.writeOne(() => this.syncState.putRun(run));

@@ -23,6 +23,7 @@ import type {
   DiscoveredGatewayRecord,
   JobRecord,
   LeaseRecord,
+  LeaseSelector,
   RunQuery,
   RunRecord,
   SyncTaskRecord,
@@ -561,6 +562,9 @@ class SqliteStore implements Store {
   }
   getLease(name: string): Promise<LeaseRecord | undefined> {
     return this.read(() => this.syncState.getLease(name));
+  }
+  deleteLeases(which: LeaseSelector, expiredBy?: number): Promise<number> {
+    return this.write(() => this.syncState.deleteLeases(which, expiredBy));
   }
   putRun(run: RunRecord): Promise<void> {
     return this.write(() => this.syncState.putRun(run));

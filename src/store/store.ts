@@ -250,6 +250,9 @@ export interface LeaseRecord {
   expires_at: number;
 }
 
+/** One lease by name, or every lease whose name starts with a prefix. */
+export type LeaseSelector = { name: string } | { prefix: string };
+
 export type RunStatus = 'running' | 'success' | 'warning' | 'error' | 'fatal' | 'interrupted';
 
 /** One request/response pair of a run, bodies cut to a size cap. */
@@ -451,6 +454,13 @@ export interface Store extends RecordAccess, CheckpointAccess {
   /** Gives the lease up if `holder` holds it; false when it did not. */
   releaseLease(name: string, holder: string): Promise<boolean>;
   getLease(name: string): Promise<LeaseRecord | undefined>;
+  /**
+   * Removes lease records for good (what a deleted job or repository left behind): the lease
+   * `name`, or every lease whose name starts with `prefix`. With `expiredBy`, only those expired by
+   * then (`expires_at <= expiredBy`) go, so a holder still at work keeps its lease; without it they
+   * go whoever holds them. Returns how many were removed.
+   */
+  deleteLeases(which: LeaseSelector, expiredBy?: number): Promise<number>;
 
   // Run history
   /** Insert or replace by id (a run is written when it starts and again when it ends). */

@@ -96,8 +96,42 @@ export async function acquireLease(options: LeaseOptions, name: string): Promise
   };
 }
 
+const TICK_CLAIM_PREFIX = 'schedule:';
+
 export function tickLeaseName(job: string): string {
-  return `schedule:${job}`;
+  return `${TICK_CLAIM_PREFIX}${job}`;
+}
+
+/** What was just deleted: jobs (their tick claims) and a repository or source (its run lease). */
+export interface DeletedLeaseOwners {
+  jobs?: readonly string[];
+  /** The run lease name of the deleted repository or source (runner.ts syncLeaseName). */
+  runLease?: string;
+}
+
+/**
+ * Removes the lease records of deleted jobs and repositories; nothing else ever would, so a gateway
+ * that adds and removes jobs for months would keep every one of them, and a job re-created under
+ * the same id would meet the old claim.
+ *
+ * - A deleted job's tick claim goes whatever its window: a claim guards no work in progress (the
+ *   run holds the repository's lease, not the claim) and the job has no ticks left to share.
+ * - A run lease goes only when nobody holds it. A run still at work keeps it, so it is neither
+ *   aborted nor joined by a second run of a repository re-added meanwhile; its release removes the
+ *   record when the run ends.
+ * - Every expired tick claim goes too: an expired claim decides nothing (the next claimant simply
+ *   overwrites it), and this sweeps what earlier deletions could not reach, such as the claim a
+ *   process that had not yet noticed a deletion made for the deleted job's last tick.
+ *
+ * Returns how many records were removed.
+ */
+export async function deleteLeasesOf(options: { store: Pick<Store, 'deleteLeases'>; now: number }, deleted: DeletedLeaseOwners): Promise<number> {
+  const { store, now } = options;
+  let removed = 0;
+  for (const job of deleted.jobs ?? []) removed += await store.deleteLeases({ name: tickLeaseName(job) });
+  if (deleted.runLease !== undefined) removed += await store.deleteLeases({ name: deleted.runLease }, now);
+  removed += await store.deleteLeases({ prefix: TICK_CLAIM_PREFIX }, now);
+  return removed;
 }
 
 /**

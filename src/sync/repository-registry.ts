@@ -16,6 +16,8 @@ import { formatTimestamp, type Clock } from '../s3xml/timestamps.js';
 import type { RepositoryRecord, Store } from '../store/store.js';
 import { PeerClient, type PeerCredentials, type PeerFingerprint } from './peer-client.js';
 import { peerSettings, withPeerSettings, type PeerSettings, type PeerSoftware } from './peer-settings.js';
+import { deleteLeasesOf } from './lease.js';
+import { syncLeaseName } from './runner.js';
 import { SyncLogWriter } from './sync-log.js';
 import { echoCheckpointId } from '../transports/echo-suppression.js';
 import { applyLowBandwidthPatch, lowBandwidthSettings, withLowBandwidthSettings, type LowBandwidthPatch, type WireFormat } from '../transports/low-bandwidth-settings.js';
@@ -347,11 +349,16 @@ export class RepositoryRegistry {
     return repositoryView(updated);
   }
 
-  /** Removes the repository with its tasks (and their checkpoints) and jobs (Eden's ondelete). */
+  /**
+   * Removes the repository with its tasks (and their checkpoints), jobs (Eden's ondelete) and their
+   * leases; a run in progress keeps the repository's lease until it ends (lease.ts deleteLeasesOf).
+   */
   async remove(reference: string): Promise<void> {
     const repository = await this.resolve(reference);
     for (const task of await this.deps.store.listTasks({ repository: repository.uuid })) await this.deps.store.deleteTask(task.id);
-    for (const job of await this.deps.store.listJobs({ target: repository.uuid })) await this.deps.store.deleteJob(job.id);
+    const jobs = (await this.deps.store.listJobs({ target: repository.uuid })).map((job) => job.id);
+    for (const job of jobs) await this.deps.store.deleteJob(job);
+    await deleteLeasesOf({ store: this.deps.store, now: this.deps.clock.now().getTime() }, { jobs, runLease: syncLeaseName(repository.uuid) });
     // What the pulls from it wrote (transports/echo-suppression.ts) means nothing once it is gone.
     await this.deps.store.deleteCheckpoints(echoCheckpointId(repository.uuid));
     await this.deps.store.deleteRepository(repository.uuid);

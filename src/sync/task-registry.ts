@@ -8,6 +8,7 @@ import schedule from 'node-schedule';
 import { SluiceError } from '../errors.js';
 import { formatTimestamp, type Clock } from '../s3xml/timestamps.js';
 import type { JobRecord, Store, SyncTaskRecord } from '../store/store.js';
+import { deleteLeasesOf } from './lease.js';
 import type { RepositoryRegistry } from './repository-registry.js';
 import { checkResourceName, normalizeTaskSettings, storeFilters, type TaskSettings } from './task-settings.js';
 
@@ -126,8 +127,11 @@ export class TaskRegistry {
     return job;
   }
 
+  /** Removes the schedule and its tick claims; a run in progress goes on (it holds the repository's lease). */
   async removeSchedule(repositoryReference: string): Promise<void> {
     const repository = await this.repositories.resolve(repositoryReference);
-    await this.store.deleteJob(syncJobId(repository.uuid));
+    const id = syncJobId(repository.uuid);
+    await this.store.deleteJob(id);
+    await deleteLeasesOf({ store: this.store, now: this.clock.now().getTime() }, { jobs: [id] });
   }
 }

@@ -24,7 +24,8 @@ import type { JobRecord, LogResult, RepositoryRecord, RunRecord, RunStatus, Stor
 import { CaptureRecorder, type CaptureLimits } from '../sync/capture.js';
 import type { ReplicationResult } from '../sync/replication.js';
 import { isRemoteFailure, resultOfFailure, type RunOutcome } from '../sync/run.js';
-import { takeRunLease, type RunRequest } from '../sync/runner.js';
+import { deleteLeasesOf } from '../sync/lease.js';
+import { syncLeaseName, takeRunLease, type RunRequest } from '../sync/runner.js';
 import type { ExternalSources } from '../sync/sync-module.js';
 import { SyncLogWriter, worse } from '../sync/sync-log.js';
 import { checkResourceName } from '../sync/task-settings.js';
@@ -493,7 +494,10 @@ class UshahidiSourceService implements UshahidiSources {
 
   async remove(reference: string): Promise<void> {
     const repository = await this.resolve(reference);
-    for (const job of await this.store.listJobs({ target: repository.uuid })) await this.store.deleteJob(job.id);
+    const jobs = (await this.store.listJobs({ target: repository.uuid })).map((job) => job.id);
+    for (const job of jobs) await this.store.deleteJob(job);
+    // A poll in progress keeps the source's run lease until it ends (lease.ts deleteLeasesOf).
+    await deleteLeasesOf({ store: this.store, now: this.clock.now().getTime() }, { jobs, runLease: syncLeaseName(repository.uuid) });
     await this.store.deleteCheckpoints(sourceTaskId(repository.uuid));
     await this.store.deleteRepository(repository.uuid);
     this.clients.delete(repository.uuid);
@@ -767,7 +771,10 @@ class UshahidiSourceService implements UshahidiSources {
     const existing = await this.store.getJob(id);
     if (existing && keepExisting) return;
     if (seconds <= 0) {
-      if (existing) await this.store.deleteJob(id);
+      if (existing) {
+        await this.store.deleteJob(id);
+        await deleteLeasesOf({ store: this.store, now: this.clock.now().getTime() }, { jobs: [id] });
+      }
       return;
     }
     const at = this.now();

@@ -167,6 +167,43 @@ export function syncStateContract(current: () => Store): void {
       assert.equal((await store.getLease(name))?.holder, winners[0]!.holder);
     });
 
+    it('a lease record is deleted by name whoever holds it, or with expiredBy only once it has expired', async () => {
+      const store = current();
+      const name = fresh('lease');
+      const other = fresh('lease');
+      await store.acquireLease(name, 'process-a', 1000, 500);
+      await store.acquireLease(other, 'process-a', 1000, 500);
+      assert.equal(await store.deleteLeases({ name }, 1499), 0, 'still held at 1499');
+      assert.equal((await store.getLease(name))?.holder, 'process-a');
+      assert.equal(await store.deleteLeases({ name }, 1500), 1, 'expired at 1500');
+      assert.equal(await store.getLease(name), undefined);
+      assert.equal(await store.deleteLeases({ name }), 0, 'nothing left to delete');
+      assert.equal(await store.deleteLeases({ name: other }), 1, 'without expiredBy a held lease goes too');
+      assert.equal(await store.getLease(other), undefined);
+      // Deleted means free: the next holder takes it fresh, not as a renewal.
+      assert.deepEqual(await store.acquireLease(other, 'process-b', 1100, 500), { name: other, holder: 'process-b', acquired_at: 1100, expires_at: 1600 });
+    });
+
+    it('lease records are deleted by name prefix, taken literally, and only the expired ones with expiredBy', async () => {
+      const store = current();
+      const prefix = `${fresh('claims')}.*(`;
+      const open = `${prefix}open`;
+      const expired = `${prefix}expired`;
+      // Would match if the prefix were read as a pattern (`.` any character, `*` repetition).
+      const lookalike = `${prefix.slice(0, -3)}x*(expired`;
+      const unrelated = `x${prefix}expired`;
+      for (const name of [expired, lookalike, unrelated]) await store.acquireLease(name, 'process-a', 1000, 100);
+      await store.acquireLease(open, 'process-a', 1000, 10_000);
+      assert.equal(await store.deleteLeases({ prefix }, 2000), 1);
+      assert.equal(await store.getLease(expired), undefined);
+      assert.equal((await store.getLease(open))?.holder, 'process-a');
+      assert.equal((await store.getLease(lookalike))?.holder, 'process-a');
+      assert.equal((await store.getLease(unrelated))?.holder, 'process-a');
+      assert.equal(await store.deleteLeases({ prefix }), 1);
+      assert.equal(await store.getLease(open), undefined);
+      assert.equal((await store.getLease(lookalike))?.holder, 'process-a');
+    });
+
     it('runs are written at start and end, listed newest first and filtered, and old captures are trimmed', async () => {
       const store = current();
       const repository = fresh('urn:uuid:peer');

@@ -422,6 +422,17 @@ export function createMemoryStore(): MemoryStore {
       const lease = leases.get(name);
       return lease ? clone(lease) : undefined;
     },
+    deleteLeases: async (which, expiredBy) => {
+      let removed = 0;
+      for (const lease of [...leases.values()]) {
+        const selected = 'name' in which ? lease.name === which.name : lease.name.startsWith(which.prefix);
+        if (selected && (expiredBy === undefined || lease.expires_at <= expiredBy)) {
+          leases.delete(lease.name);
+          removed += 1;
+        }
+      }
+      return removed;
+    },
     putRun: async (run) => {
       const index = runs.findIndex((other) => other.id === run.id);
       if (index >= 0) runs[index] = clone(run);

@@ -7,7 +7,7 @@
  */
 import type { ClientSession, Filter } from 'mongodb';
 import { SluiceError } from '../../errors.js';
-import type { CheckpointRecord, JobRecord, LeaseRecord, RunQuery, RunRecord, SyncTaskRecord } from '../store.js';
+import type { CheckpointRecord, JobRecord, LeaseRecord, LeaseSelector, RunQuery, RunRecord, SyncTaskRecord } from '../store.js';
 import type { StoreCollections } from './collections.js';
 import { nextCounterValue } from './record-writer.js';
 import { isDuplicateKey } from './store-errors.js';
@@ -140,6 +140,15 @@ export class SyncState {
 
   async releaseLease(name: string, holder: string): Promise<boolean> {
     return (await this.collections.leases.deleteOne({ _id: name, holder })).deletedCount === 1;
+  }
+
+  async deleteLeases(which: LeaseSelector, expiredBy?: number): Promise<number> {
+    const filter: Filter<LeaseDocument> = {
+      // Anchored and escaped, so the server can use the _id index and a `.` in a name is only a dot.
+      _id: 'name' in which ? which.name : { $regex: `^${which.prefix.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}` },
+      ...(expiredBy === undefined ? {} : { expires_at: { $lte: expiredBy } }),
+    };
+    return (await this.collections.leases.deleteMany(filter)).deletedCount;
   }
 
   async getLease(name: string): Promise<LeaseRecord | undefined> {

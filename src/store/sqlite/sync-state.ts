@@ -5,7 +5,7 @@
  */
 import type Database from 'better-sqlite3';
 import { SluiceError } from '../../errors.js';
-import type { CheckpointRecord, JobRecord, LeaseRecord, RunQuery, RunRecord, RunStatus, SyncMode, SyncTaskRecord } from '../store.js';
+import type { CheckpointRecord, JobRecord, LeaseRecord, LeaseSelector, RunQuery, RunRecord, RunStatus, SyncMode, SyncTaskRecord } from '../store.js';
 
 /** listRuns without a limit returns at most this many runs. */
 export const DEFAULT_RUN_LIMIT = 50;
@@ -214,6 +214,7 @@ export class SyncStateTables {
   private readonly takeLease: Database.Statement<[{ name: string; holder: string; now: number; expires: number }]>;
   private readonly extendLease: Database.Statement<[number, string, string]>;
   private readonly dropLease: Database.Statement<[string, string]>;
+  private readonly removeLeases: Database.Statement<[{ name: string | null; prefix: string | null; expiredBy: number | null }]>;
 
   private readonly runById: Database.Statement<[string], RunRow>;
   private readonly upsertRun: Database.Statement<unknown[]>;
@@ -262,6 +263,10 @@ export class SyncStateTables {
     );
     this.extendLease = writer.prepare('UPDATE leases SET expires_at = ? WHERE name = ? AND holder = ?');
     this.dropLease = writer.prepare('DELETE FROM leases WHERE name = ? AND holder = ?');
+    // One of @name / @prefix is NULL, and a comparison with NULL selects nothing.
+    this.removeLeases = writer.prepare(
+      'DELETE FROM leases WHERE (name = @name OR substr(name, 1, length(@prefix)) = @prefix) AND (@expiredBy IS NULL OR expires_at <= @expiredBy)',
+    );
 
     this.runById = reader.prepare('SELECT * FROM runs WHERE id = ?');
     this.upsertRun = writer.prepare(
@@ -388,6 +393,14 @@ export class SyncStateTables {
 
   releaseLease(name: string, holder: string): boolean {
     return this.dropLease.run(name, holder).changes === 1;
+  }
+
+  deleteLeases(which: LeaseSelector, expiredBy?: number): number {
+    return this.removeLeases.run({
+      name: 'name' in which ? which.name : null,
+      prefix: 'prefix' in which ? which.prefix : null,
+      expiredBy: expiredBy ?? null,
+    }).changes;
   }
 
   getLease(name: string): LeaseRecord | undefined {
