@@ -12,7 +12,9 @@ import { admitXmlInput, byteLengthOf, inputTooLarge } from './input-guard.js';
 import { SandboxRunner } from './sandbox/sandbox-runner.js';
 import { checkUntrustedStylesheet, isWithin } from './sandbox/static-check.js';
 import { loadStylesheetTree, type StylesheetTree } from './stylesheet/module-tree.js';
-import { errorFromFailure } from './transform-errors.js';
+import { splitS3XML } from './chunking/s3xml-splitter.js';
+import { errorFromFailure, recordTooLarge, type OversizedRecord } from './transform-errors.js';
+import { heapFloorMb, heapNeededMb, OversizedLane, oversizedTimeoutMs } from './worker/oversized-lane.js';
 import type { JobOutcome, JobSuccess } from './worker/protocol.js';
 import { WorkerPool, type PoolJob } from './worker/worker-pool.js';
 
@@ -72,6 +74,18 @@ export interface TransformEngineOptions {
   compileCache?: { maxUnusedDays?: number; maxBytes?: number };
   /** Clock (ms since the epoch) for the compile cache's last-use marks; default Date.now. */
   now?: () => number;
+  /**
+   * Heap ceiling for one oversized job: a record that alone exceeds the 1 MiB batch cap (chunked
+   * runs), or a whole document whose heap estimate exceeds what a pooled thread should hold
+   * (256 MB, or maxOldGenerationSizeMb when that is less). Such a job runs alone, in a process of
+   * its own with this ceiling; a record that cannot fit it fails at once with
+   * TRANSFORM_RECORD_TOO_LARGE, one that overflows it fails with that code when it does. SaxonJS needs about 20 MB of heap per MB of a long text field,
+   * so 1536 MB carries a record of about 75 MB. Default: a quarter of the machine's memory,
+   * between 256 MB and 1536 MB.
+   */
+  maxRecordHeapMb?: number;
+  /** How users raise maxRecordHeapMb (e.g. an environment variable), named in the error's fix. */
+  maxRecordHeapSetting?: string;
 }
 
 export type StylesheetRef =
@@ -178,10 +192,19 @@ const DEFAULT_BATCH_MEMORY_MB = 256;
 /** Measured peak RSS of a chunked run, before and per batch thread (see batchMemoryMb). */
 const BATCH_PROCESS_MB = 80;
 const BATCH_THREAD_MB = 110;
+/** Whole-document jobs run on a pooled thread up to this heap estimate (see heapNeededMb). */
+const DEFAULT_POOLED_JOB_HEAP_MB = 256;
+const MIN_RECORD_HEAP_MB = 256;
+const MAX_DEFAULT_RECORD_HEAP_MB = 1536;
 const DEFAULT_COMPILE_CACHE_LIMITS = { maxUnusedDays: 30, maxBytes: 256 * 1024 * 1024 };
 const MAX_MESSAGES = 1_000;
 /** Sandboxes with different folder grants are different processes; keep a few warm. */
 const MAX_SANDBOXES = 3;
+
+function defaultMaxRecordHeapMb(): number {
+  const quarter = Math.floor(os.totalmem() / (4 * 1024 * 1024));
+  return Math.min(MAX_DEFAULT_RECORD_HEAP_MB, Math.max(MIN_RECORD_HEAP_MB, quarter));
+}
 
 function sha256(text: string): string {
   return createHash('sha256').update(text).digest('hex');
@@ -205,6 +228,7 @@ class Engine implements TransformEngine {
   private readonly compiler: StylesheetCompiler;
   private pool: WorkerPool | undefined;
   private batchPool: WorkerPool | undefined;
+  private oversized: OversizedLane | undefined;
   private readonly sandboxes = new Map<string, SandboxRunner>();
   private readonly trees = new Map<string, { signature: string; tree: StylesheetTree }>();
   private closed = false;
@@ -277,7 +301,9 @@ class Engine implements TransformEngine {
     } else {
       job = this.jobFor(prepared, admitXmlInput(request.input, this.maxInputBytes), params);
     }
-    const success = await this.runJob(prepared, job, timeoutMs);
+    const bytes = byteLengthOf(request.input);
+    const success =
+      heapNeededMb(bytes) > this.pooledJobHeapMb() ? await this.runOversizedDocument(prepared, job, request.input, timeoutMs) : await this.runJob(prepared, job, timeoutMs);
     const result: TransformResult = {
       output: success.output,
       mediaType: prepared.compiled.info.mediaType,
@@ -320,13 +346,19 @@ class Engine implements TransformEngine {
     const runner = prepared.batchRunner();
     // Two batches per thread keep every thread busy while the next batch is being cut.
     const maxInFlight = runner.size * 2;
-    const inFlight: { batch: BatchDocument; outcome: Promise<JobOutcome> }[] = [];
+    const inFlight: { batch: BatchDocument; outcome: Promise<JobOutcome>; oversized?: { timeoutMs: number } }[] = [];
 
     const drainOne = async (): Promise<void> => {
-      const { batch, outcome } = inFlight.shift()!;
+      const { batch, outcome, oversized } = inFlight.shift()!;
       const result = await outcome;
       if (!result.ok) {
-        throw errorFromFailure(result, { modules: prepared.compiled.modules, timeoutMs, batch: { index: batch.index, offset: batch.offset } });
+        if (oversized && result.kind === 'out-of-memory') throw this.recordTooLargeError(batch, true);
+        throw errorFromFailure(result, {
+          modules: prepared.compiled.modules,
+          timeoutMs: oversized?.timeoutMs ?? timeoutMs,
+          batch: { index: batch.index, offset: batch.offset },
+          ...(oversized ? this.heapContext() : {}),
+        });
       }
       for (const message of result.messages) if (messages.length < MAX_MESSAGES) messages.push(message);
       chunks++;
@@ -349,7 +381,14 @@ class Engine implements TransformEngine {
         }
         const { batch } = event;
         if (batch.bytes.length > this.maxInputBytes) throw inputTooLarge(batch.bytes.length, this.maxInputBytes, `batch ${batch.index + 1}`);
-        inFlight.push({ batch, outcome: runner.run(this.jobFor(prepared, batch.bytes, params), prepared.compiled.sefText, timeoutMs) });
+        const job = this.jobFor(prepared, batch.bytes, params);
+        if (batch.records === 1 && batch.bytes.length > batchOptions.bytes) {
+          // One record bigger than the batch cap would not fit a batch thread's heap; a thread
+          // that overflows its heap can take the whole process down, so it runs in the lane.
+          if (heapFloorMb(batch.bytes.length) > this.oversizedLane().maxHeapMb) throw this.recordTooLargeError(batch, false);
+          const oversized = { timeoutMs: oversizedTimeoutMs(timeoutMs, batch.bytes.length) };
+          inFlight.push({ batch, outcome: this.runInLane(prepared, job, oversized.timeoutMs), oversized });
+        } else inFlight.push({ batch, outcome: runner.run(job, prepared.compiled.sefText, timeoutMs) });
         if (inFlight.length >= maxInFlight) await drainOne();
       }
       while (inFlight.length > 0) await drainOne();
@@ -380,6 +419,8 @@ class Engine implements TransformEngine {
     if (this.pool) closing.push(this.pool.close());
     if (this.batchPool) closing.push(this.batchPool.close());
     this.batchPool = undefined;
+    if (this.oversized) closing.push(this.oversized.close());
+    this.oversized = undefined;
     for (const sandbox of this.sandboxes.values()) closing.push(sandbox.close());
     this.sandboxes.clear();
     this.pool = undefined;
@@ -398,6 +439,73 @@ class Engine implements TransformEngine {
     const outcome = await prepared.runner.run(job, prepared.compiled.sefText, timeoutMs);
     if (!outcome.ok) throw errorFromFailure(outcome, { modules: prepared.compiled.modules, timeoutMs });
     return outcome;
+  }
+
+  /** Heap estimate up to which a whole-document job runs on a pooled thread. */
+  private pooledJobHeapMb(): number {
+    const configured = this.options.maxOldGenerationSizeMb;
+    return configured ? Math.min(DEFAULT_POOLED_JOB_HEAP_MB, configured) : DEFAULT_POOLED_JOB_HEAP_MB;
+  }
+
+  private oversizedLane(): OversizedLane {
+    if (this.closed) throw new SluiceError('XSLT_ENGINE_CLOSED', 'the transform engine is closed', { status: 503 });
+    this.oversized ??= new OversizedLane({
+      maxHeapMb: this.options.maxRecordHeapMb ?? defaultMaxRecordHeapMb(),
+      stackSizeMb: this.options.stackSizeMb ?? DEFAULT_STACK_SIZE_MB,
+    });
+    return this.oversized;
+  }
+
+  private runInLane(prepared: PreparedStylesheet, job: PoolJob, timeoutMs: number): Promise<JobOutcome> {
+    return this.oversizedLane().run({
+      job,
+      sefText: prepared.compiled.sefText,
+      timeoutMs,
+      ...(prepared.sandboxRoots ? { sandboxRoots: prepared.sandboxRoots } : {}),
+    });
+  }
+
+  private heapContext(): { heapLimitMb: number; heapSetting?: string } {
+    return {
+      heapLimitMb: this.oversizedLane().maxHeapMb,
+      ...(this.options.maxRecordHeapSetting ? { heapSetting: this.options.maxRecordHeapSetting } : {}),
+    };
+  }
+
+  private recordTooLargeError(batch: BatchDocument, tried: boolean): SluiceError {
+    const first = batch.firstRecord;
+    const record: OversizedRecord = { bytes: batch.bytes.length, offset: batch.offset };
+    if (first?.name) record.resource = first.name;
+    if (first?.uuid) record.uuid = first.uuid;
+    if (first && first.element !== 'resource') record.element = first.element;
+    return this.tooLarge(record, tried);
+  }
+
+  private tooLarge(record: OversizedRecord, tried: boolean): SluiceError {
+    const { heapLimitMb, heapSetting } = this.heapContext();
+    return recordTooLarge(record, {
+      limitMb: heapLimitMb,
+      ...(tried ? {} : { floorMb: heapFloorMb(record.bytes) }),
+      // Past a failed try, double the limit at least: the typical need did not hold for this stylesheet.
+      suggestedMb: Math.max(heapNeededMb(record.bytes), tried ? heapLimitMb * 2 : 0),
+      ...(heapSetting ? { setting: heapSetting } : {}),
+    });
+  }
+
+  /**
+   * A whole document too big for a pooled thread. When it runs out of memory and one record makes
+   * up most of it, the error names that record, since that is what the user can act on.
+   */
+  private async runOversizedDocument(prepared: PreparedStylesheet, job: PoolJob, input: string | Uint8Array, timeoutMs: number): Promise<JobSuccess> {
+    const bytes = byteLengthOf(input);
+    const allowedMs = oversizedTimeoutMs(timeoutMs, bytes);
+    const outcome = await this.runInLane(prepared, job, allowedMs);
+    if (outcome.ok) return outcome;
+    if (outcome.kind === 'out-of-memory') {
+      const largest = await largestTopLevelElement(input);
+      if (largest && largest.bytes * 2 > bytes) throw this.tooLarge(largest, true);
+    }
+    throw errorFromFailure(outcome, { modules: prepared.compiled.modules, timeoutMs: allowedMs, ...this.heapContext() });
   }
 
   private trustedPool(): WorkerPool {
@@ -538,6 +646,29 @@ class Engine implements TransformEngine {
       sandboxRoots: roots,
     };
   }
+}
+
+/** The biggest child of the document's root, or undefined when the input does not split. */
+async function largestTopLevelElement(input: string | Uint8Array): Promise<OversizedRecord | undefined> {
+  const bytes = typeof input === 'string' ? Buffer.from(input, 'utf8') : input;
+  let largest: OversizedRecord | undefined;
+  try {
+    for await (const event of splitS3XML(
+      (async function* () {
+        yield bytes;
+      })(),
+    )) {
+      if (event.kind !== 'item' || (largest && largest.bytes >= event.item.bytes.length)) continue;
+      const { item } = event;
+      largest = { bytes: item.bytes.length, offset: item.offset };
+      if (item.name) largest.resource = item.name;
+      if (item.uuid) largest.uuid = item.uuid;
+      if (item.element !== 'resource') largest.element = item.element;
+    }
+  } catch {
+    return undefined;
+  }
+  return largest;
 }
 
 export function createTransformEngine(options: TransformEngineOptions): TransformEngine {

@@ -12,8 +12,65 @@ export interface FailureContext {
   /** The original stylesheet modules, principal first. */
   modules: string[];
   timeoutMs: number;
+  /** Heap ceiling the job ran with, when it ran in the oversized lane. */
+  heapLimitMb?: number;
+  /** How users raise that ceiling (named in the fix). */
+  heapSetting?: string;
   /** For chunked runs: which batch failed. */
   batch?: { index: number; offset: number };
+}
+
+/** A record the engine could not transform whole, as the error names it. */
+export interface OversizedRecord {
+  /** The table (`name` attribute), when the element has one. */
+  resource?: string;
+  uuid?: string;
+  /** The element, when it is not an S3XML `<resource>` (a CSV `<row>`, a CAP `<alert>`). */
+  element?: string;
+  bytes: number;
+  /** Offset of the record in the input. */
+  offset: number;
+}
+
+export interface RecordHeapLimit {
+  limitMb: number;
+  /** Refused from its size: the heap it needs at the very least. Absent when it was tried and ran out. */
+  floorMb?: number;
+  /** What to raise the limit to (a typical need for a record of this size). */
+  suggestedMb: number;
+  /** How users raise the limit (a setting or environment variable), named in the fix. */
+  setting?: string;
+}
+
+function describeRecord(record: OversizedRecord): string {
+  const what = record.resource ? `record ${record.resource}` : `element <${record.element ?? 'resource'}>`;
+  return `${what}${record.uuid ? ` ${record.uuid}` : ''} (${record.bytes} bytes, from input byte ${record.offset})`;
+}
+
+/**
+ * One record needs more memory than a transform may use. Nothing of the document is delivered, so
+ * nothing is half-imported; the limit is raised where the operator configures the engine.
+ */
+export function recordTooLarge(record: OversizedRecord, heap: RecordHeapLimit): SluiceError {
+  const problem =
+    heap.floorMb === undefined
+      ? `ran out of memory within the ${heap.limitMb} MB transform heap limit`
+      : `needs at least ${heap.floorMb} MB of transform heap; the limit is ${heap.limitMb} MB`;
+  const setting = heap.setting ?? 'the transform engine option maxRecordHeapMb';
+  return new SluiceError('TRANSFORM_RECORD_TOO_LARGE', `${describeRecord(record)} ${problem}`, {
+    status: 413,
+    severity: 'limit',
+    fix: `Raise ${setting} to at least ${heap.suggestedMb} MB if the machine has that much memory free, or make the record smaller (keep attachments and very long texts out of it)`,
+    details: {
+      ...(record.resource ? { resource: record.resource } : {}),
+      ...(record.uuid ? { uuid: record.uuid } : {}),
+      ...(record.element ? { element: record.element } : {}),
+      bytes: record.bytes,
+      inputOffset: record.offset,
+      heapLimitMb: heap.limitMb,
+      suggestedHeapMb: heap.suggestedMb,
+    },
+  });
 }
 
 export function errorFromFailure(failure: JobFailure, context: FailureContext): SluiceError {
@@ -35,13 +92,17 @@ export function errorFromFailure(failure: JobFailure, context: FailureContext): 
         fix: 'Look for a recursion that never ends; for long strings use replace()/tokenize() instead of recursive templates',
         details: { ...batchDetails, ...messages },
       });
-    case 'out-of-memory':
-      return new SluiceError('XSLT_MEMORY_LIMIT', `the transform ran out of memory${batchNote}`, {
+    case 'out-of-memory': {
+      const limit = context.heapLimitMb;
+      return new SluiceError('XSLT_MEMORY_LIMIT', `the transform ran out of memory${limit ? ` within the ${limit} MB heap limit` : ''}${batchNote}`, {
         status: 422,
         severity: 'limit',
-        fix: 'Send a smaller document, or transform S3XML in batches (chunked) when the stylesheet is record-local',
-        details: { ...batchDetails },
+        fix: limit
+          ? `Raise ${context.heapSetting ?? 'the transform engine option maxRecordHeapMb'} if the machine has the memory, send a smaller document, or transform S3XML in batches (chunked) when the stylesheet is record-local`
+          : 'Send a smaller document, or transform S3XML in batches (chunked) when the stylesheet is record-local',
+        details: { ...batchDetails, ...(limit ? { heapLimitMb: limit } : {}) },
       });
+    }
     case 'sandbox':
       return new SluiceError('XSLT_SANDBOX_VIOLATION', `${failure.message}${batchNote}`, {
         status: 403,

@@ -31,6 +31,8 @@ export interface BatchDocument {
   records: number;
   /** Offset in the input of the batch's first record, for error messages. */
   offset: number;
+  /** The first record's element and identity, for error messages about one oversized record. */
+  firstRecord?: { element: string; name?: string; uuid?: string };
 }
 
 export interface DocumentFrame {
@@ -143,7 +145,14 @@ export async function* batchDocuments(
     }
     if (tail) parts.push(tail);
     parts.push(foot);
-    return { index: index++, bytes: Buffer.concat(parts), records: items.length, offset: items[0]?.offset ?? 0 };
+    const batch: BatchDocument = { index: index++, bytes: Buffer.concat(parts), records: items.length, offset: items[0]?.offset ?? 0 };
+    const first = items[0];
+    if (first) {
+      batch.firstRecord = { element: first.element };
+      if (first.name !== undefined) batch.firstRecord.name = first.name;
+      if (first.uuid !== undefined) batch.firstRecord.uuid = first.uuid;
+    }
+    return batch;
   };
 
   for await (const event of splitS3XML(open())) {

@@ -1,34 +1,35 @@
-import type { JobOutcome } from '../worker/protocol.js';
-import { WorkerPool, type PoolJob, type WorkerPoolOptions } from '../worker/worker-pool.js';
+import type { JobOutcome } from './protocol.js';
+import { WorkerPool, type PoolJob, type WorkerPoolOptions } from './worker-pool.js';
 
 /**
- * Entry of the sandbox process: a Node process started under the permission model (it may read
- * only node_modules, its own code and the folders granted to the stylesheet, and write nothing)
- * that runs untrusted stylesheets on its own worker pool. The engine talks to it over IPC.
+ * Entry of a transform process (see process-runner.ts): a Node process running jobs on its own
+ * worker pool, talking to the engine over IPC. For untrusted stylesheets it is started under the
+ * permission model (it may read only node_modules, its own code and the granted folders, and
+ * write nothing) and its threads are sandboxed.
  */
 
-export interface SandboxRequest {
+export interface HostRequest {
   requestId: number;
   job: PoolJob;
-  /** Sent the first time a stylesheet is used in this sandbox. */
+  /** Sent the first time a stylesheet is used in this process. */
   sefText?: string;
   timeoutMs: number;
 }
 
-export interface SandboxReply {
+export interface HostReply {
   requestId: number;
   outcome: JobOutcome;
 }
 
-if (!process.send) throw new Error('sandbox-host must be started with an IPC channel');
+if (!process.send) throw new Error('process-host must be started with an IPC channel');
 
 const poolOptions = JSON.parse(process.argv[2] ?? '{}') as WorkerPoolOptions;
-const pool = new WorkerPool({ ...poolOptions, sandboxed: true });
+const pool = new WorkerPool(poolOptions);
 
 const MAX_STYLESHEETS = 32;
 const stylesheets = new Map<string, string>();
 
-process.on('message', (request: SandboxRequest) => {
+process.on('message', (request: HostRequest) => {
   const key = request.job.stylesheetKey;
   if (request.sefText !== undefined) {
     stylesheets.delete(key);
@@ -37,7 +38,7 @@ process.on('message', (request: SandboxRequest) => {
   }
   const sefText = stylesheets.get(key);
   const reply = (outcome: JobOutcome): void => {
-    const message: SandboxReply = { requestId: request.requestId, outcome };
+    const message: HostReply = { requestId: request.requestId, outcome };
     process.send?.(message);
   };
   if (sefText === undefined) {
