@@ -60,6 +60,16 @@ export interface DocumentMapping {
 
 function mappingFailed(instance: string, direction: string, error: unknown): SluiceError {
   const failure = asSluiceError(error);
+  // A page too big for the machine is not the mapping's fault: keep the engine's code and advice.
+  if (failure.severity === 'limit') {
+    return new SluiceError(failure.code, `the ${direction} mapping ${instance} could not run on this page: ${failure.message}`, {
+      status: failure.status,
+      severity: failure.severity,
+      cause: error,
+      fix: `${failure.fix ? `${failure.fix}. ` : ''}Nothing of that page was imported or sent and the checkpoint did not move`,
+      ...(failure.details ? { details: { ...failure.details, mappingCode: failure.code } } : { details: { mappingCode: failure.code } }),
+    });
+  }
   return new SluiceError('SYNC_MAPPING_FAILED', `the ${direction} mapping ${instance} could not be applied: ${failure.code} ${failure.message}`, {
     status: 500,
     cause: error,

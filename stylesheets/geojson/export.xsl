@@ -14,6 +14,7 @@
     xmlns:xsl="http://www.w3.org/1999/XSL/Transform"
     xmlns:xs="http://www.w3.org/2001/XMLSchema"
     xmlns:map="http://www.w3.org/2005/xpath-functions/map"
+    xmlns:array="http://www.w3.org/2005/xpath-functions/array"
     xmlns:s3="urn:x-sluice:s3xml-functions"
     xmlns:geo="urn:x-sluice:geometry"
     xmlns:gj="urn:x-sluice:geojson-export"
@@ -76,7 +77,7 @@
     <xsl:param name="value" as="item()"/>
     <xsl:choose>
       <xsl:when test="$value instance of array(*)">
-        <xsl:sequence select="'[' || string-join($value?* ! gj:json(.), ',') || ']'"/>
+        <xsl:sequence select="'[' || string-join(for $i in 1 to array:size($value) return gj:json($value($i)), ',') || ']'"/>
       </xsl:when>
       <xsl:when test="$value instance of map(*)">
         <xsl:sequence select="'{' || string-join(for $key in sort(map:keys($value))

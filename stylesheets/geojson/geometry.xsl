@@ -45,11 +45,14 @@
     </xsl:if>
   </xsl:function>
 
-  <!-- Nested arrays of numbers as JSON, numbers without exponent. -->
+  <!--
+    Nested arrays of numbers as JSON, numbers without exponent. Arrays are walked by index: in
+    SaxonJS `$array?*` costs time in the square of the array's length (a 1 MB polygon: 18 s → 1.4 s).
+  -->
   <xsl:function name="geo:json-numbers" as="xs:string">
     <xsl:param name="value" as="item()"/>
     <xsl:sequence select="if ($value instance of array(*))
-        then '[' || string-join(for $member in $value?* return geo:json-numbers($member), ',') || ']'
+        then '[' || string-join(for $i in 1 to array:size($value) return geo:json-numbers($value($i)), ',') || ']'
         else s3:number-text($value)"/>
   </xsl:function>
 
@@ -75,14 +78,14 @@
         then $coordinates instance of array(*) and array:size($coordinates) ge 2
              and $coordinates(1) instance of xs:double and $coordinates(2) instance of xs:double
         else $coordinates instance of array(*) and array:size($coordinates) ge 1
-             and (every $member in $coordinates?* satisfies geo:is-nesting($member, $depth - 1))"/>
+             and (every $i in 1 to array:size($coordinates) satisfies geo:is-nesting($coordinates($i), $depth - 1))"/>
   </xsl:function>
 
   <xsl:function name="geo:wkt-body" as="xs:string">
     <xsl:param name="coordinates" as="array(*)"/>
     <xsl:param name="depth" as="xs:integer"/>
-    <xsl:sequence select="'(' || string-join(for $member in $coordinates?*
-        return if ($depth = 1) then geo:position($member) else geo:wkt-body($member, $depth - 1), ', ') || ')'"/>
+    <xsl:sequence select="'(' || string-join(for $i in 1 to array:size($coordinates)
+        return if ($depth = 1) then geo:position($coordinates($i)) else geo:wkt-body($coordinates($i), $depth - 1), ', ') || ')'"/>
   </xsl:function>
 
   <xsl:function name="geo:position" as="xs:string">
@@ -96,7 +99,7 @@
     <xsl:sequence select="if ($coordinates instance of array(*) and array:size($coordinates) ge 2
                                and $coordinates(1) instance of xs:double)
         then ($coordinates(1), $coordinates(2))
-        else for $member in $coordinates?* return geo:positions($member)"/>
+        else if ($coordinates instance of array(*)) then (for $i in 1 to array:size($coordinates) return geo:positions($coordinates($i))) else ()"/>
   </xsl:function>
 
 </xsl:stylesheet>

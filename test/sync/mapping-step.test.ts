@@ -118,6 +118,24 @@ describe('the sync mapping step', () => {
     });
   });
 
+  it('keeps the engine\'s code and advice when a page is too big for the machine, not the mapping\'s fault', async () => {
+    const engine = fakeEngine(async () => {
+      throw new SluiceError('TRANSFORM_RECORD_TOO_LARGE', 'record med_hospital urn:uuid:big needs about 900 MB', {
+        status: 413,
+        severity: 'limit',
+        fix: 'Raise SLUICE_RECORD_HEAP_MB',
+      });
+    });
+    const mapping = (await new SyncMappings({ readMapping: async () => DOCUMENT, engine: engine.factory }).forRepository(repository({ mapping: 'gorkha' })))!;
+    await assert.rejects(mapping.inbound(Buffer.from('<s3xml><resource name="hms_hospital"/></s3xml>')), (error: SluiceError) => {
+      assert.equal(error.code, 'TRANSFORM_RECORD_TOO_LARGE');
+      assert.equal(error.severity, 'limit');
+      assert.match(error.fix ?? '', /SLUICE_RECORD_HEAP_MB/);
+      assert.doesNotMatch(error.fix ?? '', /mapping editor/);
+      return true;
+    });
+  });
+
   it('runs the same stylesheet while the mapping is unchanged and a new one from the run after it changed', async () => {
     let current: MappingDocument = DOCUMENT;
     const engine = fakeEngine(async () => ({}));
