@@ -40,6 +40,24 @@ export interface SluiceConfig {
    * turns it on unless --no-discovery; elsewhere (tests, library use) it is off unless asked.
    */
   discovery: boolean;
+  /**
+   * Heap ceiling (MiB) of the separate process that transforms one record too big for a batch
+   * (SLUICE_RECORD_HEAP_MB); unset, the engine picks a quarter of RAM within 256–1536.
+   */
+  recordHeapMb?: number;
+}
+
+/** The transform engine options every engine of a gateway takes from its configuration. */
+export function engineLimits(config: Pick<SluiceConfig, 'recordHeapMb'>): { maxRecordHeapMb?: number; maxRecordHeapSetting: string } {
+  return { ...(config.recordHeapMb === undefined ? {} : { maxRecordHeapMb: config.recordHeapMb }), maxRecordHeapSetting: 'SLUICE_RECORD_HEAP_MB' };
+}
+
+function parseMegabytes(value: string, name: string): number {
+  const megabytes = Number(value);
+  if (!Number.isInteger(megabytes) || megabytes < 64) {
+    throw new SluiceError('BAD_CONFIG', `${name} "${value}" is not a heap size in MiB`, { fix: `Set ${name} to a whole number of MiB, at least 64 (e.g. 2048)` });
+  }
+  return megabytes;
 }
 
 export interface ConfigArguments {
@@ -114,5 +132,6 @@ export function loadConfig(args: ConfigArguments, env: Record<string, string | u
     secretKey: env.SLUICE_SECRET_KEY || undefined,
     worker: args.worker ?? true,
     discovery: args.discovery ?? parseSwitch(env.SLUICE_DISCOVERY, 'SLUICE_DISCOVERY') ?? args.discoveryByDefault ?? false,
+    ...(env.SLUICE_RECORD_HEAP_MB ? { recordHeapMb: parseMegabytes(env.SLUICE_RECORD_HEAP_MB, 'SLUICE_RECORD_HEAP_MB') } : {}),
   };
 }

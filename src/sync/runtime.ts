@@ -7,7 +7,7 @@
 import { randomBytes } from 'node:crypto';
 import os from 'node:os';
 import path from 'node:path';
-import { repoRoot, type SluiceConfig } from '../config.js';
+import { engineLimits, repoRoot, type SluiceConfig } from '../config.js';
 import { readMappingDocument } from '../formats/mapping-files.js';
 import type { Logger } from '../logger.js';
 import type { RetryOptions } from '../net/retry.js';
@@ -52,7 +52,7 @@ export function isLocalHolderAlive(holder: string): boolean {
 
 export interface SyncRuntimeOptions {
   store: Store;
-  config: Pick<SluiceConfig, 'dataDir' | 'secretKey' | 'domain'> & Partial<Pick<SluiceConfig, 'stylesheetsDir' | 'mappingsDir'>>;
+  config: Pick<SluiceConfig, 'dataDir' | 'secretKey' | 'domain'> & Partial<Pick<SluiceConfig, 'stylesheetsDir' | 'mappingsDir' | 'recordHeapMb'>>;
   logger: Logger;
   clock: Clock;
   identity: { uuid: string; name: string };
@@ -85,7 +85,7 @@ export function createSyncRuntime(options: SyncRuntimeOptions): SyncRuntime {
     holder,
     isHolderAlive: isLocalHolderAlive,
     leaseTtlMs: overrides.leaseTtlMs ?? 60_000,
-    engine: () => createTransformEngine({ stylesheetsDir, cacheDir: path.join(options.config.dataDir, 'cache', 'xslt'), allowedDirs: [mappingsDir] }),
+    engine: () => createTransformEngine({ stylesheetsDir, cacheDir: path.join(options.config.dataDir, 'cache', 'xslt'), allowedDirs: [mappingsDir], ...engineLimits(options.config) }),
     importStylesheet: path.join(stylesheetsDir, 'ushahidi', 'import.xsl'),
     readMapping: (instance) => readMappingDocument(mappingsDir, instance),
     ...(overrides.timeoutMs === undefined ? {} : { timeoutMs: overrides.timeoutMs }),
@@ -115,7 +115,7 @@ export function createSyncRuntime(options: SyncRuntimeOptions): SyncRuntime {
     readMapping: (instance) => readMappingDocument(mappingsDir, instance),
     engine: shared
       ? () => ({ transform: (request) => shared.transform(request), close: async () => undefined })
-      : () => createTransformEngine({ stylesheetsDir, cacheDir: path.join(options.config.dataDir, 'cache', 'xslt'), allowedDirs: [mappingsDir], workers: 1 }),
+      : () => createTransformEngine({ stylesheetsDir, cacheDir: path.join(options.config.dataDir, 'cache', 'xslt'), allowedDirs: [mappingsDir], workers: 1, ...engineLimits(options.config) }),
   });
   const sync = createSyncModule({
     store: options.store,
