@@ -109,11 +109,21 @@ export class JobScheduler {
     if (this.stopped || this.scheduled.get(entry.job.id) !== entry) return;
     const intervalMs = entry.job.interval_seconds! * 1000;
     const at = new Date(this.nextIntervalTick(intervalMs, from));
-    entry.handle = schedule.scheduleJob(at, () => {
+    const tick = () => {
       // From the tick, not from now: a late timer must not push the grid (and the next claim) along.
       this.scheduleNext(entry, this.deps.tickHolder === undefined ? this.now() : Math.max(at.getTime(), this.now()));
       this.fire(entry, at);
-    }) ?? undefined;
+    };
+    entry.handle = schedule.scheduleJob(at, tick) ?? undefined;
+    if (entry.handle === undefined) {
+      // node-schedule refuses a date that has already passed (it returns null), and a grid tick a few
+      // milliseconds ahead passes before node-schedule looks whenever this process is descheduled
+      // in between (a loaded machine). Left alone, the job would never be scheduled again; the tick
+      // is due, so it runs now and schedules the one after it.
+      setImmediate(() => {
+        if (!this.stopped && this.scheduled.get(entry.job.id) === entry) tick();
+      });
+    }
   }
 
   /** The end of the window in which a tick may be claimed: half-way to the next tick. */

@@ -158,7 +158,9 @@ async function importFiles(ctx: DropFolderContext, repository: RepositoryRecord,
   const tasks = await ctx.bundles.store.listTasks({ repository: repository.uuid });
   for (const entry of candidates) {
     if (ctx.signal?.aborted) return;
-    if (nowMs - entry.modifiedMs < settings.settle_seconds * 1000) {
+    // settle_seconds 0 means "never wait": file times carry fractions of a millisecond and the clock
+    // does not, so a file written in the current millisecond looks as if it came from the future.
+    if (settings.settle_seconds > 0 && nowMs - entry.modifiedMs < settings.settle_seconds * 1000) {
       tally.files.push({ name: entry.name, kind: entry.name.toLowerCase().endsWith('.bundle') ? 'bundle' : 's3xml', outcome: 'waiting', message: 'changed moments ago (still being copied?); next run' });
       continue;
     }
@@ -167,6 +169,12 @@ async function importFiles(ctx: DropFolderContext, repository: RepositoryRecord,
       bytes = await ctx.folder.read(settings.path, entry.name);
     } catch {
       continue; // Picked up by another gateway sharing the folder since the listing.
+    }
+    if (bytes.length !== entry.bytes) {
+      // Settled by its age, yet still growing: a copy that stalled longer than settle_seconds. Read
+      // now, it would be refused as damaged and moved to rejected/ while the copy goes on.
+      tally.files.push({ name: entry.name, kind: startsWithMagic(bytes) ? 'bundle' : 's3xml', outcome: 'waiting', message: `changed while it was read (${entry.bytes} then ${bytes.length} bytes; still being copied?); next run` });
+      continue;
     }
     const report = startsWithMagic(bytes)
       ? await importBundleFile(ctx, settings, entry.name, bytes, tally)

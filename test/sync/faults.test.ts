@@ -50,7 +50,8 @@ describe('sync faults on real sockets', { timeout: 180_000 }, () => {
       waits.length = 0;
       puller = await startSyncGateway({
         name: 'puller',
-        overrides: { ...FAST_SYNC, pageSize: PAGE, timeoutMs: 500, retry: { sleep: async (ms) => void waits.push(ms), random: () => 0.5 } },
+        // FAST_SYNC's request timeout: a shorter one lets a loaded machine time out pages that no fault touched.
+        overrides: { ...FAST_SYNC, pageSize: PAGE, retry: { sleep: async (ms) => void waits.push(ms), random: () => 0.5 } },
       });
       await puller.sync.repositories.add({ name: 'peer', url: proxy.url, username: ADMIN.user, password: ADMIN.password });
       await puller.sync.tasks.add('peer', 'org_office', { mode: 'pull' });
@@ -93,8 +94,11 @@ describe('sync faults on real sockets', { timeout: 180_000 }, () => {
     });
 
     it('retries a peer that stalls past the timeout', async () => {
-      proxy.plan(nthPull(proxy, 2), { kind: 'stall', ms: 1500 });
+      // Held with no answer at all: a stall of fixed length may end before a late timeout fires.
+      proxy.plan(nthPull(proxy, 2), { kind: 'hold' });
       const { run } = await puller.sync.syncNow('peer');
+      const held = await proxy.held(); // taken off the proxy's queue, so a later test waits for its own
+      assert.equal(held.fault, 'hold');
       assert.equal(run.status, 'success', run.message);
       await assertComplete(run.id);
       const retry = (await puller.store.listLog({ run_id: run.id })).find((entry) => entry.action === 'retry');

@@ -4,21 +4,23 @@
  * acknowledgement, which A's next run reads to move its push checkpoint.
  */
 import assert from 'node:assert/strict';
-import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { appendFile, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, describe, it } from 'node:test';
 import { peekManifest } from '../../src/bundles/container.js';
 import { addPartner, identityCard } from '../../src/bundles/partners.js';
-import { ensureSigningKey } from '../../src/bundles/signing-key.js';
+import { ensureSigningKey, loadSigningKey } from '../../src/bundles/signing-key.js';
 import { importResources } from '../../src/importer/importer.js';
 import { parseS3XML } from '../../src/s3xml/parse.js';
 import { systemClock } from '../../src/s3xml/timestamps.js';
-import type { Store, SyncTaskRecord } from '../../src/store/store.js';
+import type { RepositoryRecord, Store, SyncTaskRecord } from '../../src/store/store.js';
 import { checkpointId, readCheckpoint, type PushCheckpoint } from '../../src/sync/checkpoints.js';
+import { SyncLogWriter } from '../../src/sync/sync-log.js';
 import { addDropFolder } from '../../src/transports/drop-folder-settings.js';
-import { outgoingBundleName } from '../../src/transports/drop-folder-run.js';
+import { outgoingBundleName, runDropFolder } from '../../src/transports/drop-folder-run.js';
+import { nodeFolderAccess, type FolderAccess } from '../../src/transports/folder-access.js';
 import { compileFilePattern } from '../../src/transports/file-pattern.js';
 import { startTestGateway, type TestGateway } from '../support/gateway.js';
 
@@ -43,13 +45,16 @@ async function names(store: Store): Promise<Record<string, string>> {
   return found;
 }
 
-async function waitFor(what: string, check: () => Promise<boolean>, ms = 8000): Promise<void> {
+/**
+ * Polls until `check` holds. The deadline only bounds a failing test (a scheduled job that never
+ * runs); `explain` says what the gateway did meanwhile, so a failure shows its cause.
+ */
+async function waitFor(what: string, check: () => Promise<boolean>, explain: () => Promise<unknown>, ms = 8000): Promise<void> {
   const until = Date.now() + ms;
-  while (Date.now() < until) {
-    if (await check()) return;
-    await sleep(100);
+  while (!(await check())) {
+    if (Date.now() > until) assert.fail(`timed out waiting for ${what}: ${JSON.stringify(await explain())}`);
+    await sleep(50);
   }
-  assert.fail(`timed out waiting for ${what}`);
 }
 
 describe('drop folders', () => {
@@ -57,6 +62,7 @@ describe('drop folders', () => {
   let b: TestGateway;
   let folder: string;
   let pushTask: SyncTaskRecord;
+  let stickAtB: RepositoryRecord;
 
   before(async () => {
     folder = await mkdtemp(path.join(os.tmpdir(), 'sluice-drop-'));
@@ -67,7 +73,7 @@ describe('drop folders', () => {
     pushTask = await a.sync.tasks.add('B', ORG, { mode: 'push' });
     await b.sync.tasks.add('A', ORG, { mode: 'pull' });
     await addDropFolder(a.store, systemClock, { name: 'stick', path: folder, send_to: 'B', settle_seconds: 0 });
-    await addDropFolder(b.store, systemClock, { name: 'stick', path: folder, settle_seconds: 0 });
+    stickAtB = await addDropFolder(b.store, systemClock, { name: 'stick', path: folder, settle_seconds: 0 });
   });
 
   after(async () => {
@@ -100,10 +106,12 @@ describe('drop folders', () => {
   it('picks up a bundle placed in the folder on its schedule, moves it aside and leaves the acknowledgement, which moves the sender\'s checkpoint', async () => {
     await b.sync.tasks.setSchedule('stick', { interval_seconds: 1 });
     const scheduler = b.sync.createScheduler();
+    const runsAtB = () => b.store.listRuns({ repository: stickAtB.uuid });
+    const explain = async () => ({ scheduled: scheduler.list(), runs: (await runsAtB()).map((run) => [run.trigger, run.status, run.message]), folder: await readdir(folder) });
     await scheduler.start();
     try {
-      await waitFor('B to import the bundle', async () => Object.keys(await names(b.store)).length === 2);
-      await waitFor('the bundle to be moved aside', async () => !(await readdir(folder)).includes(outgoing()));
+      await waitFor('B to import the bundle', async () => Object.keys(await names(b.store)).length === 2, explain);
+      await waitFor('the bundle to be moved aside', async () => !(await readdir(folder)).includes(outgoing()), explain);
     } finally {
       await scheduler.stop();
     }
@@ -112,7 +120,8 @@ describe('drop folders', () => {
     assert.ok(imported.some((name) => name.endsWith(`-${outgoing()}`)), imported.join(', '));
     const acks = (await readdir(folder)).filter((name) => name.includes('-ack-'));
     assert.equal(acks.length, 1);
-    const runs = await b.store.listRuns({ limit: 5 });
+    // Every run of B's folder, not the newest few: the schedule may have ticked again before it stopped.
+    const runs = await runsAtB();
     assert.ok(runs.some((run) => run.trigger === 'schedule' && run.status === 'success' && run.counts.files_imported === 1), JSON.stringify(runs.map((run) => [run.trigger, run.status, run.message])));
 
     const back = await a.sync.syncNow('stick', { trigger: 'cli' });
@@ -170,6 +179,55 @@ describe('drop folders', () => {
     assert.equal(run.run.counts.files_waiting, 1);
     assert.equal((await names(b.store))[uuid(8)], undefined);
     assert.ok((await readdir(folder)).includes('fresh.xml'));
+  });
+
+  it('leaves a file that grows while it is read (a copy that stalled past settle_seconds) for the next run', async () => {
+    const copying = await mkdtemp(path.join(os.tmpdir(), 'sluice-drop-copying-'));
+    try {
+      const repository = await addDropFolder(b.store, systemClock, { name: 'copying', path: copying, settle_seconds: 0 });
+      const whole = `<s3xml>${org(9, 'Copied slowly', '2024-03-01T00:00:00')}</s3xml>`;
+      await writeFile(path.join(copying, 'slow.xml'), whole.slice(0, 40));
+      // The copy goes on between the folder's listing and its read.
+      const stillCopying: FolderAccess = {
+        ...nodeFolderAccess,
+        async read(dir, name) {
+          await appendFile(path.join(dir, name), whole.slice(40));
+          return nodeFolderAccess.read(dir, name);
+        },
+      };
+      const bundles = { store: b.store, clock: systemClock, identity: b.identity, signer: loadSigningKey(b.dataDir) };
+      const log = new SyncLogWriter(b.store, systemClock, { repository: repository.uuid });
+      const first = await runDropFolder({ bundles, folder: stillCopying, log }, repository);
+      assert.deepEqual(first.files.map((file) => [file.name, file.outcome]), [['slow.xml', 'waiting']]);
+      assert.deepEqual(await readdir(copying), ['slow.xml'], 'neither imported nor moved to rejected/');
+
+      const next = await runDropFolder({ bundles, folder: nodeFolderAccess, log }, repository);
+      assert.deepEqual(next.files.map((file) => [file.name, file.outcome]), [['slow.xml', 'imported']]);
+      assert.equal((await names(b.store))[uuid(9)], 'Copied slowly');
+    } finally {
+      await rm(copying, { recursive: true, force: true });
+    }
+  });
+
+  it('imports a file written within the current millisecond at once when settle_seconds is 0', async () => {
+    const fresh = await mkdtemp(path.join(os.tmpdir(), 'sluice-drop-fresh-'));
+    try {
+      const repository = await addDropFolder(b.store, systemClock, { name: 'no-wait', path: fresh, settle_seconds: 0 });
+      await writeFile(path.join(fresh, 'now.xml'), `<s3xml>${org(10, 'Just written', '2024-03-01T00:00:00')}</s3xml>`);
+      const at = Date.now();
+      // File times carry fractions of a millisecond; the clock does not.
+      const stampedThisMillisecond: FolderAccess = {
+        ...nodeFolderAccess,
+        list: async (dir) => (await nodeFolderAccess.list(dir)).map((entry) => ({ ...entry, modifiedMs: at + 0.4 })),
+      };
+      const clock = { now: () => new Date(at) };
+      const bundles = { store: b.store, clock, identity: b.identity, signer: loadSigningKey(b.dataDir) };
+      const result = await runDropFolder({ bundles, folder: stampedThisMillisecond, log: new SyncLogWriter(b.store, clock, { repository: repository.uuid }) }, repository);
+      assert.deepEqual(result.files.map((file) => [file.name, file.outcome]), [['now.xml', 'imported']]);
+      assert.equal((await names(b.store))[uuid(10)], 'Just written');
+    } finally {
+      await rm(fresh, { recursive: true, force: true });
+    }
   });
 
   it('reports a folder that is not there (stick not mounted) as an error that may work next time', async () => {
