@@ -20,7 +20,7 @@ export interface FolderAccess {
   exists(dir: string, name: string): Promise<boolean>;
   /** Written under a temporary name and renamed: a reader never sees half a file under `name`. */
   writeWhole(dir: string, name: string, bytes: Buffer): Promise<void>;
-  /** Moves `name` into `dir/subdir` (created when missing) as `newName`; returns the new path. */
+  /** Moves `name` into `dir/subdir` (created when missing) as `newName`, or `newName-2`… if taken; returns the new path. */
   moveAside(dir: string, name: string, subdir: string, newName: string): Promise<string>;
 }
 
@@ -35,6 +35,15 @@ function unavailable(dir: string, error: unknown): SluiceError {
     cause: error,
     fix: code === 'ENOENT' ? 'Mount the stick or share, or create the folder; the next run tries again' : 'Check the folder\'s permissions for the gateway\'s user',
   });
+}
+
+async function taken(file: string): Promise<boolean> {
+  try {
+    await stat(file);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 export const nodeFolderAccess: FolderAccess = {
@@ -77,8 +86,15 @@ export const nodeFolderAccess: FolderAccess = {
   async moveAside(dir, name, subdir, newName) {
     const target = path.join(dir, subdir);
     await mkdir(target, { recursive: true });
-    const destination = path.join(target, newName);
-    await rename(path.join(dir, name), destination);
-    return destination;
+    // rename() replaces an existing file: two files of one name moved in the same second would
+    // leave one archived copy. Take the first free name instead (`x.bundle`, `x-2.bundle`, …).
+    const extension = path.extname(newName);
+    const stem = newName.slice(0, newName.length - extension.length);
+    for (let copy = 1; ; copy++) {
+      const destination = path.join(target, copy === 1 ? newName : `${stem}-${copy}${extension}`);
+      if (copy < 1000 && (await taken(destination))) continue;
+      await rename(path.join(dir, name), destination);
+      return destination;
+    }
   },
 };
