@@ -7,10 +7,11 @@ import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import type { Server } from 'node:http';
 import { Authenticator, ensureAdmin } from './auth/users.js';
-import { repoRoot, type SluiceConfig } from './config.js';
+import { engineLimits, repoRoot, type SluiceConfig } from './config.js';
 import { seedDemo } from './demo/seed.js';
 import { SluiceError } from './errors.js';
 import { ensureIdentity, type GatewayIdentity } from './gateway-identity.js';
+import { lockDataDir } from './data-dir-lock.js';
 import { ensureSigningKey } from './bundles/signing-key.js';
 import { createApp } from './http/app.js';
 import { consoleRouter } from './http/console-route.js';
@@ -25,9 +26,11 @@ import { PoolRegistry } from './pools/pool-registry.js';
 import { createSecretBox, loadSecretKey } from './secrets.js';
 import { createSyncRuntime, type SyncRuntimeOptions } from './sync/runtime.js';
 import type { SyncModule } from './sync/sync-module.js';
+import { createMappingLinker } from './sync/mapping-link.js';
 import { formatsRouter } from './http/formats-route.js';
 import { createConverterFor } from './formats/converter-wiring.js';
 import { createXsdValidator, SCHEMA_NAMES, type SchemaName } from './formats/xsd.js';
+import { warnIfStandardsMissing } from './formats/standards-check.js';
 import express from 'express';
 import { requireUser } from './http/basic-auth.js';
 import { previewRouter } from './http/preview-route.js';
@@ -42,9 +45,16 @@ export const version: string = (
   JSON.parse(readFileSync(path.join(repoRoot, 'package.json'), 'utf8')) as { version: string }
 ).version;
 
+/** The folder of the embedded SQLite store, or undefined when the store is MongoDB. */
+function sqliteDirOf(config: Pick<SluiceConfig, 'store' | 'dataDir'>): string | undefined {
+  if (config.store === 'sqlite') return config.dataDir;
+  if (config.store.startsWith('sqlite:')) return path.resolve(config.store.slice('sqlite:'.length));
+  return undefined;
+}
+
 export async function openStore(config: Pick<SluiceConfig, 'store' | 'dataDir'>): Promise<Store> {
-  if (config.store === 'sqlite' || config.store.startsWith('sqlite:')) {
-    const dir = config.store.startsWith('sqlite:') ? path.resolve(config.store.slice('sqlite:'.length)) : config.dataDir;
+  const dir = sqliteDirOf(config);
+  if (dir !== undefined) {
     mkdirSync(dir, { recursive: true });
     return openSqliteStore({ file: path.join(dir, 'sluice.db') });
   }
@@ -85,12 +95,30 @@ export async function startGateway(
   const clock = options.clock ?? systemClock;
   const print = options.print ?? ((line: string) => process.stdout.write(`${line}\n`));
   mkdirSync(config.dataDir, { recursive: true });
-  const store = await openStore(config);
+  // Several gateways may share a MongoDB store (each job runs under a lease); an embedded store
+  // belongs to one gateway process.
+  const sqliteDir = sqliteDirOf(config);
+  if (sqliteDir !== undefined) mkdirSync(sqliteDir, { recursive: true });
+  const lock = sqliteDir === undefined ? undefined : lockDataDir(sqliteDir, () => clock.now());
+  // What is started is stopped again, last first, if a later step fails (a port in use…).
+  const undo: (() => Promise<void> | void)[] = [() => lock?.release()];
+  const unwind = async () => {
+    for (const step of undo.reverse()) await step();
+  };
+  let store: Store;
+  try {
+    store = await openStore(config);
+  } catch (error) {
+    await unwind();
+    throw error;
+  }
+  undo.push(() => store.close());
   try {
     const identity = await ensureIdentity(store, config.name);
     // Created at first start so that /sync/config.json can hand peers the key offline bundles are checked with.
     await ensureSigningKey(config.dataDir, store);
     const admin = await ensureAdmin(store, { username: config.adminUser, password: config.adminPassword }, clock);
+    if (admin.passwordReplaced) logger.warn({ user: admin.username }, 'the admin password was replaced by SLUICE_ADMIN_PASSWORD (unset it to keep passwords changed in the console)');
     if (admin.generatedPassword) {
       print(`Created user "${admin.username}" with password: ${admin.generatedPassword}`);
       print('This password is shown once. Set SLUICE_ADMIN_PASSWORD to choose your own.');
@@ -105,7 +133,9 @@ export async function startGateway(
       cacheDir: path.join(config.dataDir, 'cache', 'xslt'),
       allowedDirs: [config.mappingsDir],
       now: () => clock.now().getTime(),
+      ...engineLimits(config),
     });
+    undo.push(() => engine.close());
     // One engine (one sandbox, one compile cache in memory) for the console, the formats and the
     // mappings that sync runs apply.
     const syncRuntime = createSyncRuntime({
@@ -117,8 +147,9 @@ export async function startGateway(
       sharedEngine: engine,
       ...(options.syncOverrides ? { overrides: options.syncOverrides } : {}),
     });
+    undo.push(() => syncRuntime.close());
     const api = new ApiRegistry(authenticator);
-    registerRepositoryRoutes(api, syncRuntime.sync);
+    registerRepositoryRoutes(api, syncRuntime.sync, createMappingLinker({ store, clock, mappingsDir: config.mappingsDir, repositories: syncRuntime.sync.repositories }));
     registerSyncRoutes(api, syncRuntime.sync, store);
     const beacon = new Beacon(store, clock);
     const pools = new PoolRegistry({
@@ -131,6 +162,7 @@ export async function startGateway(
     let discovery: DiscoveryService | undefined;
     registerPoolRoutes(api, { pools, beacon, browse: () => discovery?.browse() });
     const validator = createXsdValidator({ standardsDir: config.standardsDir });
+    await warnIfStandardsMissing(validator, logger);
     const converter = createConverterFor(engine, { ...config, validator });
     const app = createApp({
       store,
@@ -190,13 +222,22 @@ export async function startGateway(
         }),
       ],
     });
+    // Express 5 hands a listen failure (EADDRINUSE…) to this callback rather than throwing.
     const server = await new Promise<Server>((resolve, reject) => {
-      const s = app.listen(config.port, config.host, () => resolve(s));
-      s.once('error', reject);
+      const s = app.listen(config.port, config.host, (error?: Error) => (error ? reject(listenFailure(error, config)) : resolve(s)));
     });
+    undo.push(
+      () =>
+        new Promise<void>((resolve) => {
+          server.close(() => resolve());
+          server.closeAllConnections();
+        }),
+    );
     const address = server.address() as AddressInfo;
     const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
     const url = `http://${host}:${address.port}`;
+    // For `sluice export`/`import` run beside this gateway: they stamp records with its domain.
+    await recordPublicAddress(store, config, url);
     logger.info({ url, uuid: identity.uuid, demo: config.demo }, `listening on ${url}`);
     if (config.discovery) {
       discovery = await startGatewayDiscovery({
@@ -216,7 +257,9 @@ export async function startGateway(
         return undefined;
       });
     }
+    undo.push(() => discovery?.stop());
     const scheduler = config.worker ? syncRuntime.sync.createScheduler() : undefined;
+    undo.push(() => scheduler?.stop());
     await scheduler?.start();
     if (config.demo) logger.warn('demo mode: records can be read without credentials');
     return {
@@ -238,10 +281,51 @@ export async function startGateway(
         await syncRuntime.close();
         await engine.close();
         await store.close();
+        lock?.release();
       },
     };
   } catch (error) {
-    await store.close();
+    await unwind();
     throw error;
+  }
+}
+
+/** Settings where the gateway leaves the domain and base URL it runs with, for the offline CLI commands. */
+export const DOMAIN_SETTING = 'gateway.domain';
+export const BASE_URL_SETTING = 'gateway.base_url';
+
+/** With --port 0 the defaults name port 0; what is recorded is the port the gateway got. */
+async function recordPublicAddress(store: Store, config: Pick<SluiceConfig, 'domain' | 'baseUrl'>, url: string): Promise<void> {
+  const baseUrl = config.baseUrl.endsWith(':0') ? url : config.baseUrl;
+  const domain = config.domain.endsWith(':0') ? new URL(url).host : config.domain;
+  if ((await store.getSetting(DOMAIN_SETTING)) !== domain) await store.setSetting(DOMAIN_SETTING, domain);
+  if ((await store.getSetting(BASE_URL_SETTING)) !== baseUrl) await store.setSetting(BASE_URL_SETTING, baseUrl);
+}
+
+/** A socket that could not be bound, as a SluiceError that says which flag to change. */
+function listenFailure(error: Error, config: Pick<SluiceConfig, 'host' | 'port'>): Error {
+  const where = `port ${config.port} on ${config.host}`;
+  switch ((error as NodeJS.ErrnoException).code) {
+    case 'EADDRINUSE':
+      return new SluiceError('PORT_IN_USE', `${where} is in use`, {
+        status: 409,
+        cause: error,
+        fix: `Stop the other gateway (or program) on port ${config.port}, or pass --port (or SLUICE_PORT) with a free port; --port 0 picks one`,
+      });
+    case 'EACCES':
+      return new SluiceError('PORT_NOT_ALLOWED', `${where} may not be used by this user`, {
+        status: 409,
+        cause: error,
+        fix: 'Ports below 1024 need extra privileges: pass --port 8080 (or another port above 1023), or put a reverse proxy in front',
+      });
+    case 'EADDRNOTAVAIL':
+    case 'ENOTFOUND':
+      return new SluiceError('HOST_NOT_AVAILABLE', `${config.host} is not an address of this machine`, {
+        status: 409,
+        cause: error,
+        fix: 'Pass --host 127.0.0.1 (this machine only) or --host 0.0.0.0 (every interface)',
+      });
+    default:
+      return error;
   }
 }

@@ -11,6 +11,8 @@ export interface AdminBootstrap {
   username: string;
   /** Set only when Sluice generated the password now; the caller prints it once. */
   generatedPassword?: string;
+  /** The account existed with another password, and the configured one replaced it. */
+  passwordReplaced?: boolean;
 }
 
 /**
@@ -35,7 +37,7 @@ export async function ensureAdmin(
     roles: existing?.roles ?? ['admin'],
     created_at: existing?.created_at ?? formatTimestamp(clock.now()),
   });
-  return { username: options.username, generatedPassword: generated };
+  return { username: options.username, generatedPassword: generated, ...(existing && options.password ? { passwordReplaced: true } : {}) };
 }
 
 export interface AuthenticatorOptions {

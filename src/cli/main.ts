@@ -1,5 +1,4 @@
 import { Command, CommanderError } from 'commander';
-import { asSluiceError } from '../errors.js';
 import { version } from '../start.js';
 import { registerExportCommand } from './commands/export.js';
 import { registerImportCommand } from './commands/import.js';
@@ -17,6 +16,7 @@ import { registerBackupCommands } from './commands/backup.js';
 import { registerDiscoverCommand } from './commands/discover.js';
 import { registerPoolCommand } from './commands/pool.js';
 import { EXIT, exitCodeFor } from './exit-codes.js';
+import { describeFailure } from './failure-report.js';
 
 export function buildProgram(): Command {
   const program = new Command('sluice')
@@ -53,9 +53,7 @@ export async function run(argv: string[]): Promise<number> {
     if (error instanceof CommanderError) {
       return error.exitCode === 0 ? EXIT.OK : EXIT.USAGE;
     }
-    const failure = asSluiceError(error);
-    process.stderr.write(`sluice: ${failure.code}: ${failure.message}\n`);
-    if (failure.fix) process.stderr.write(`  what to do: ${failure.fix}\n`);
+    process.stderr.write(describeFailure(error));
     return exitCodeFor(error);
   }
 }

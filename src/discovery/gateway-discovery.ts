@@ -28,7 +28,7 @@ export async function startGatewayDiscovery(options: GatewayDiscoveryOptions): P
   const { store, beacon, logger } = options;
   const addresses = advertisedAddresses(options.host);
   if (addresses.every((address) => address.startsWith('127.'))) {
-    logger.warn({ host: options.host }, 'announced on the LAN, but listening on loopback only: other machines cannot connect (use --host 0.0.0.0)');
+    logger.info({ host: options.host }, 'announced on the LAN while listening on loopback: only gateways on this machine can connect (use --host 0.0.0.0 for others)');
   }
   const advert = async (): Promise<GatewayAdvert> => ({
     uuid: options.identity.uuid,

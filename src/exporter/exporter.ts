@@ -1,15 +1,20 @@
 /**
  * The exporter: store records out as S3XML resources, the way Eden's `get_tree` builds them
- * (reference §1.5, §1.6, §2.2): masters of one table in modified_on order with their components
- * nested, deleted stubs on request, then every referenced record once as an extra top-level
- * resource, up to a depth. Records are read from the store page by page; what is held in memory
- * is one page plus the keys of what was already exported (to write each record once).
+ * (reference §1.5, §1.6, §2.2): every row of one table as a master, in modified_on order, with
+ * its components nested (rows the store holds as components of another record go out as masters
+ * too, carrying their join reference), deleted stubs on request, then every referenced record once
+ * as an extra top-level resource, up to a depth. Records are read from the store page by page;
+ * what is held in memory is one page plus the keys of what was already exported (to write each
+ * record once).
  */
 import { SluiceError } from '../errors.js';
 import { emptyResource, referenceUuids, type S3Reference, type S3Resource } from '../s3xml/model.js';
 import { parseMsince } from '../s3xml/timestamps.js';
 import type { FieldFilter, RecordQuery, Store, StoredRecord } from '../store/store.js';
 import { ComponentTables } from '../importer/component-lookup.js';
+import { JoinFields } from '../importer/join-fields.js';
+import { matchesFilters } from '../store/url-filter-match.js';
+import { ComponentsAsMasters } from './components-as-masters.js';
 
 export interface ExportOptions {
   resource: string;
@@ -220,60 +225,39 @@ async function mastersWithChangedComponents(store: Store, settings: Settings, co
   return parents;
 }
 
-/** Masters in order, paged from the store; start/limit are applied here when a predicate is in play. */
-async function* masters(store: Store, settings: Settings, extraParents: ReadonlySet<string>): AsyncGenerator<StoredRecord> {
-  const base: RecordQuery = {
+/**
+ * Masters in order: every row of the table, components of other records included (as masters with
+ * their join reference, see components-as-masters.ts). Paged from the store; the window, filters,
+ * start and limit are applied here when the store cannot apply them exactly:
+ * - with `extraParents` (masters due because a component changed) the window is not in the query;
+ * - `untilSeq` is not a store query field;
+ * - a filter on a field that may be a component's implied join key is judged on the record as
+ *   exported, since the store does not hold that reference.
+ */
+async function* masters(
+  store: Store,
+  settings: Settings,
+  extraParents: ReadonlySet<string>,
+  asMasters: ComponentsAsMasters,
+  filterHere: boolean,
+): AsyncGenerator<StoredRecord> {
+  const windowInQuery = extraParents.size === 0;
+  const query: RecordQuery = {
     resource: settings.resource,
-    topLevelOnly: true,
     includeDeleted: settings.includeDeleted,
-    filters: settings.filters,
     orderBy: settings.afterSeq === undefined ? 'modified_on' : 'seq',
+    ...(filterHere ? {} : { filters: settings.filters }),
+    ...(windowInQuery && settings.msince !== undefined ? { msince: settings.msince } : {}),
+    ...(windowInQuery && settings.afterSeq !== undefined ? { afterSeq: settings.afterSeq } : {}),
   };
-  const changedInWindow = (record: StoredRecord) =>
-    (settings.msince === undefined || record.modified_on >= settings.msince) &&
-    (settings.afterSeq === undefined || record.seq > settings.afterSeq) &&
-    (settings.untilSeq === undefined || record.seq <= settings.untilSeq);
 
-  if (extraParents.size === 0 && settings.untilSeq !== undefined) {
-    // The window's upper end is checked here; in seq order the walk stops at the first record past it.
-    const query: RecordQuery = {
-      ...base,
-      ...(settings.msince === undefined ? {} : { msince: settings.msince }),
-      ...(settings.afterSeq === undefined ? {} : { afterSeq: settings.afterSeq }),
-    };
-    let skipped = 0;
-    let yielded = 0;
-    for (let offset = 0; ; offset += BATCH) {
-      const batch = await store.queryRecords({ ...query, start: offset, limit: BATCH });
-      for (const record of batch) {
-        if (record.seq > settings.untilSeq) {
-          if (base.orderBy === 'seq') return;
-          continue;
-        }
-        if (skipped < settings.start) {
-          skipped += 1;
-          continue;
-        }
-        if (settings.limit !== undefined && yielded >= settings.limit) return;
-        yielded += 1;
-        yield record;
-      }
-      if (batch.length < BATCH) return;
-    }
-  }
-
-  if (extraParents.size === 0) {
-    const query: RecordQuery = {
-      ...base,
-      ...(settings.msince === undefined ? {} : { msince: settings.msince }),
-      ...(settings.afterSeq === undefined ? {} : { afterSeq: settings.afterSeq }),
-    };
+  if (windowInQuery && !filterHere && settings.untilSeq === undefined) {
     let offset = settings.start;
     let remaining = settings.limit ?? Number.POSITIVE_INFINITY;
     while (remaining > 0) {
       const size = Math.min(BATCH, remaining);
       const batch = await store.queryRecords({ ...query, start: offset, limit: size });
-      yield* batch;
+      for (const record of batch) yield await asMasters.asMaster(record);
       if (batch.length < size) return;
       offset += batch.length;
       remaining -= batch.length;
@@ -281,24 +265,48 @@ async function* masters(store: Store, settings: Settings, extraParents: Readonly
     return;
   }
 
-  // Without the window in the query, the store's order and filters still apply; the window
-  // (or "a component changed") is checked here, and so are start and limit.
+  const changedInWindow = (record: StoredRecord) =>
+    (settings.msince === undefined || record.modified_on >= settings.msince) &&
+    (settings.afterSeq === undefined || record.seq > settings.afterSeq) &&
+    (settings.untilSeq === undefined || record.seq <= settings.untilSeq);
   let skipped = 0;
   let yielded = 0;
   for (let offset = 0; ; offset += BATCH) {
-    const batch = await store.queryRecords({ ...base, start: offset, limit: BATCH });
+    const batch = await store.queryRecords({ ...query, start: offset, limit: BATCH });
     for (const record of batch) {
-      if (!changedInWindow(record) && !extraParents.has(record.uuid)) continue;
+      if (windowInQuery) {
+        if (settings.untilSeq !== undefined && record.seq > settings.untilSeq) {
+          // In seq order nothing after this one is inside the window.
+          if (query.orderBy === 'seq') return;
+          continue;
+        }
+      } else if (!changedInWindow(record) && !extraParents.has(record.uuid)) {
+        continue;
+      }
+      const master = await asMasters.asMaster(record);
+      if (filterHere && !matchesFilters(master, settings.filters)) continue;
       if (skipped < settings.start) {
         skipped += 1;
         continue;
       }
       if (settings.limit !== undefined && yielded >= settings.limit) return;
       yielded += 1;
-      yield record;
+      yield master;
     }
     if (batch.length < BATCH) return;
   }
+}
+
+/**
+ * Whether the filters must be judged here rather than in the store: only when the table holds
+ * components at all and a filter names a field that may be their unstored join key.
+ */
+async function filtersNeedExportedRecords(settings: Settings, componentTables: ComponentTables, joinFields: JoinFields): Promise<boolean> {
+  if (settings.filters.length === 0 || !(await componentTables.list()).has(settings.resource)) return false;
+  for (const filter of settings.filters) {
+    if (await joinFields.mayBeImplied(settings.resource, filter.field)) return true;
+  }
+  return false;
 }
 
 export async function* exportResources(store: Store, options: ExportOptions): AsyncGenerator<S3Resource> {
@@ -306,8 +314,10 @@ export async function* exportResources(store: Store, options: ExportOptions): As
   const componentTables = new ComponentTables(store);
   const builder = new TreeBuilder(store, settings, componentTables);
   const extraParents = await mastersWithChangedComponents(store, settings, componentTables);
+  const joinFields = new JoinFields(store);
+  const filterHere = await filtersNeedExportedRecords(settings, componentTables, joinFields);
 
-  for await (const record of masters(store, settings, extraParents)) {
+  for await (const record of masters(store, settings, extraParents, new ComponentsAsMasters(store, joinFields), filterHere)) {
     if (builder.exported.has(recordKey(record.resource, record.uuid))) continue;
     yield await builder.master(record);
   }

@@ -3,6 +3,10 @@
  * selectors (`~.field`) are supported; the store evaluates them (RecordQuery.filters) so paging
  * and counts stay exact. Everything else Eden accepts in a selector is refused with BAD_FILTER
  * rather than ignored, because an ignored filter silently exports more than was asked for.
+ *
+ * Two entry points: `parseUrlFilters` reads a request's query, where keys without a selector are
+ * other parameters (msince, limit); `parseFilterList` reads filters written as `key=value` strings
+ * (task and pool settings, `--filter`, bundles), where every entry must be a filter.
  */
 import { SluiceError } from '../errors.js';
 import type { FieldFilter, FilterOp } from '../store/store.js';
@@ -149,4 +153,46 @@ export function parseUrlFilters(query: Record<string, unknown>, resource?: strin
     }
   }
   return filters;
+}
+
+const EXAMPLE = '~.obsolete=False (or ~.name__like=Red*, ~.beds__ge=10)';
+
+function splitFilterString(filter: string): [string, string] {
+  const at = filter.indexOf('=');
+  if (at <= 0) {
+    throw badFilter(`filter "${filter}" is not of the form ~.field=value`, `Write filters like ${EXAMPLE}`, filter);
+  }
+  return [filter.slice(0, at), filter.slice(at + 1)];
+}
+
+/** The selector part of a key, without the `[table]` prefix, operator or negation. */
+function hasSelector(key: string): boolean {
+  const rest = key.replace(/^\[[^\]]*\]/, '');
+  return rest.includes('.') || rest.includes('(');
+}
+
+/**
+ * Throws BAD_FILTER when a `key=value` string is not Eden URL filter syntax at all, e.g.
+ * `obsolete=False` (no `~.` selector: in a query Eden would take it for another parameter and
+ * ignore it). The operator and field are checked by `parseFilterList`.
+ */
+export function assertFilterSyntax(filter: string): void {
+  const [key, value] = splitFilterString(filter);
+  if (hasSelector(key)) return;
+  const bare = key.replace(/^\[[^\]]*\]/, '');
+  const suggestion = /^[A-Za-z_][A-Za-z0-9_]*(__[a-z]+)?!?$/.test(bare) ? `~.${bare}=${value}` : EXAMPLE;
+  throw badFilter(
+    `filter "${filter}" is not an Eden URL filter: "${bare}" needs the ~. selector prefix`,
+    `Write it as ${suggestion}; filters are ~.field=value, optionally with an operator: ~.field__op=value (ops: ${OPS.join(', ')})`,
+    filter,
+  );
+}
+
+/** Filters given as `key=value` strings; every one must be a filter (AND-ed, like repeated keys). */
+export function parseFilterList(filters: readonly string[], resource?: string): FieldFilter[] {
+  return filters.map((filter) => {
+    assertFilterSyntax(filter);
+    const [key, value] = splitFilterString(filter);
+    return toFilter(key, parseKey(key, resource)!, value);
+  });
 }

@@ -4,6 +4,7 @@
  *
  *   import: bytes → decode step → XSD gate → import stylesheet → instance mapping (inbound) → S3XML
  *   export: S3XML → instance mapping (outbound) → export stylesheet → XSD gate → encode step → bytes
+ *           (an envelope format first runs the export of the format it carries for that table)
  *
  * The XSLT engine is passed in (the transform engine's `transform()` fits as it is), as are the
  * XSD validator and the steps; nothing here touches disk, network or clock.
@@ -70,6 +71,12 @@ export interface FormatConverter {
   exportDocument(format: FormatName, s3xml: string, options?: ConversionOptions): Promise<ExportResult>;
 }
 
+/** The wrapped format (`wraps`) whose stylesheets are written for this resource, if any. */
+export function carriedFormat(envelope: FormatDeclaration, resource: string | undefined): FormatDeclaration | undefined {
+  if (resource === undefined) return undefined;
+  return (envelope.wraps ?? []).map(getFormat).find((wrapped) => wrapped.exportStylesheet !== undefined && wrapped.resources?.includes(resource));
+}
+
 const NO_MAPPING: MappingRunReport = { unmapped: [], counts: [], rejectedRecords: [], otherMessages: [] };
 
 export function createFormatConverter(dependencies: FormatConverterDependencies): FormatConverter {
@@ -112,14 +119,26 @@ export function createFormatConverter(dependencies: FormatConverterDependencies)
     async exportDocument(name, s3xml, options = {}) {
       const format = getFormat(name);
       const mapped = await applyMapping(options.mapping, s3xml, 'outbound');
+      const params = options.params ?? {};
+      const messages: string[] = [];
+      let input = mapped.s3xml;
+      // An envelope (EDXL-DE) carries the table's own standard where there is one: CAP alerts as
+      // CAP, hospitals as HAVE. Other tables reach the envelope as S3XML, which it wraps as is.
+      const payloadFormat = carriedFormat(format, options.resource);
+      if (payloadFormat) {
+        const payload = await runner.transform({ stylesheet: { path: stylesheetPath(payloadFormat, 'export', options.resource) }, input, params });
+        messages.push(...payload.messages);
+        input = payload.output;
+      }
       const exported = await runner.transform({
         stylesheet: { path: stylesheetPath(format, 'export', options.resource) },
-        input: mapped.s3xml,
-        params: options.params ?? {},
+        input,
+        params,
       });
+      messages.push(...exported.messages);
       await checkFormatDocument(format, exported.output, 'outbound', validator);
       const body = await runStep(format.encode, exported.output, format, options);
-      return { body, mediaType: format.mediaTypes[0] as string, messages: exported.messages, mapping: mapped.report };
+      return { body, mediaType: format.mediaTypes[0] as string, messages, mapping: mapped.report };
     },
   };
 }

@@ -63,13 +63,21 @@ export interface MappingProblem {
   message: string;
 }
 
+/** ajv's message, with the values an enum allows (ajv keeps them in params, not in the message). */
+function problemMessage(error: ErrorObject): string {
+  const message = error.message ?? 'is not valid';
+  const allowed = (error.params as { allowedValues?: unknown }).allowedValues;
+  if (error.keyword === 'enum' && Array.isArray(allowed)) return `${message}: ${allowed.map((value) => JSON.stringify(value)).join(', ')}`;
+  return message;
+}
+
 /** The problems of a candidate mapping document; empty when it is valid. */
 export function mappingProblems(candidate: unknown): MappingProblem[] {
   const validate = schemaValidator();
   if (!validate(candidate)) {
     return (validate.errors ?? []).map((error: ErrorObject) => ({
       path: error.instancePath || '/',
-      message: error.message ?? 'is not valid',
+      message: problemMessage(error),
     }));
   }
   return duplicateProblems(candidate as MappingDocument);

@@ -37,6 +37,24 @@ export async function listMappingInstances(dir: string): Promise<string[]> {
     .sort();
 }
 
+/**
+ * Where JSON.parse gave up, as line and column (1-based): V8 names a character offset, or none when
+ * the text ends early (then the end is the place) or when it quotes the text instead.
+ */
+export function jsonErrorPlace(text: string, message: string): { line: number; column: number } {
+  const offset = /at position (\d+)/.exec(message);
+  let position = offset ? Number(offset[1]) : text.length;
+  // Else V8 quotes the text around the token: from ten characters before it ("...") or from the start.
+  const quoted = offset ? null : /^Unexpected token '([\s\S])', (\.\.\.)?"([\s\S]*?)"(?:\.\.\.)? is not valid JSON$/.exec(message);
+  if (quoted) {
+    const start = Math.max(0, text.indexOf(quoted[3]!));
+    position = quoted[2] ? start + 10 : Math.max(0, text.indexOf(quoted[1]!, start));
+  }
+  const before = text.slice(0, Math.min(position, text.length));
+  const lines = before.split('\n');
+  return { line: lines.length, column: (lines.at(-1)?.length ?? 0) + 1 };
+}
+
 export async function readMappingDocument(dir: string, instance: string): Promise<MappingDocument> {
   if (!INSTANCE_NAME.test(instance)) {
     throw new SluiceError('MAPPING_BAD_INSTANCE', `"${instance}" is not a valid instance name`, {
@@ -58,10 +76,12 @@ export async function readMappingDocument(dir: string, instance: string): Promis
   try {
     candidate = JSON.parse(text);
   } catch (error) {
-    throw new SluiceError('MAPPING_INVALID', `${jsonPath} is not JSON: ${(error as Error).message}`, {
+    const where = jsonErrorPlace(text, (error as Error).message);
+    throw new SluiceError('MAPPING_INVALID', `${jsonPath} is not JSON: line ${where.line}, column ${where.column}: ${(error as Error).message}`, {
       status: 422,
       cause: error,
-      fix: 'Correct the JSON syntax at the position named in the message',
+      fix: `Correct the JSON syntax at line ${where.line}, column ${where.column} of ${jsonPath} (or just before it)`,
+      details: where,
     });
   }
   const document = validateMappingDocument(candidate, jsonPath);

@@ -54,7 +54,7 @@ export interface FormatDeclaration {
   exportScope: StylesheetScope;
   /** Check inbound documents / outbound results against the official XSDs (see validate.ts). */
   xsd?: { inbound: boolean; outbound: boolean };
-  /** Formats whose exports this one can carry (EDXL-DE wraps CAP and HAVE). */
+  /** Formats whose exports this one carries for their own tables (EDXL-DE wraps CAP and HAVE). */
   wraps?: readonly FormatName[];
   /** The S3 resources the stylesheets are written for; undefined means any resource. */
   resources?: readonly string[];
@@ -106,7 +106,8 @@ const FORMATS: readonly FormatDeclaration[] = [
     mediaTypes: ['application/edxl-de+xml', 'application/xml', 'text/xml'],
     binary: false,
     importStylesheet: 'de/import.xsl',
-    // Wraps the output of a CAP or HAVE export; it does not read S3XML itself.
+    // Tables that CAP or HAVE is written for travel as that payload (the converter runs their
+    // export first, see `wraps`); any other table travels as its S3XML in a namespaced wrapper.
     exportStylesheet: 'de/export.xsl',
     importScope: 'document',
     exportScope: 'document',

@@ -8,7 +8,8 @@
  * checked together with its CAP/HAVE payload when those schemas are loaded in the same run: the
  * `de` schema is therefore a generated driver that imports DE, CAP and HAVE at once.
  */
-import { readFile, readdir } from 'node:fs/promises';
+import { constants } from 'node:fs';
+import { access, readFile, readdir } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { validateXML, memoryPages, type XMLFileInfo } from 'xmllint-wasm';
@@ -39,12 +40,36 @@ export interface XsdValidator {
   validate(xml: string, schema: SchemaName): Promise<XsdValidationResult>;
   /** Validates several documents in one xmllint run (start-up dominates the cost of one call). */
   validateMany(xmls: readonly string[], schema: SchemaName): Promise<XsdValidationResult[]>;
+  /** Whether the official XSDs can be read now (checked again on every call until they can). */
+  availability(): Promise<SchemaAvailability>;
+}
+
+/** Whether CAP/HAVE/DE documents can be validated, and if not, which expected files are absent. */
+export interface SchemaAvailability {
+  available: boolean;
+  standardsDir: string;
+  /** Expected files (relative to standardsDir) that could not be read; empty when available. */
+  missing: string[];
 }
 
 const CAP_FILE = 'CAP-v1.2-os.xsd';
 const DE_FILE = 'EDXL-DE_Schema_v1.0.xsd';
 const HAVE_ROOT_FILE = 'edxl-have.xsd';
 const DRIVER_FILE = 'sluice-driver.xsd';
+
+/** The official files the validator reads, relative to the standards directory. */
+export const EXPECTED_STANDARD_FILES: readonly string[] = [
+  `cap/schema/${CAP_FILE}`,
+  `de/schema/${DE_FILE}`,
+  `have/schema/1.0/${HAVE_ROOT_FILE}`,
+];
+
+/** Names the files and the setting, for errors, the startup warning and /api/formats. */
+export const STANDARDS_FIX =
+  'Install the official OASIS schemas under their own names in the standards folder: ' +
+  `${EXPECTED_STANDARD_FILES.join(', ')} and the other EDXL-HAVE 1.0 XSDs beside edxl-have.xsd (a copy of shared/standards). ` +
+  'The folder is SLUICE_STANDARDS_DIR (default: shared/standards beside the Sluice folder); files put there are used at once, ' +
+  'a changed SLUICE_STANDARDS_DIR after a restart';
 
 /** Generated, not copied: it only names the official files, which keep their own file names. */
 const DRIVER_SCHEMA = `<?xml version="1.0" encoding="UTF-8"?>
@@ -144,7 +169,28 @@ export function createXsdValidator(options: XsdValidatorOptions = {}): XsdValida
       const [result] = await validateMany([xml], schema);
       return result as XsdValidationResult;
     },
+    async availability() {
+      try {
+        await loadFiles();
+        return { available: true, standardsDir, missing: [] };
+      } catch {
+        return { available: false, standardsDir, missing: await missingStandardFiles(standardsDir) };
+      }
+    },
   };
+}
+
+async function missingStandardFiles(standardsDir: string): Promise<string[]> {
+  const missing: string[] = [];
+  for (const file of EXPECTED_STANDARD_FILES) {
+    try {
+      await access(path.join(standardsDir, file), constants.R_OK);
+    } catch {
+      missing.push(file);
+    }
+  }
+  // Present but unreadable as a set (e.g. a folder in place of a file): name them all.
+  return missing.length > 0 ? missing : [...EXPECTED_STANDARD_FILES];
 }
 
 let sharedValidator: { dir: string; validator: XsdValidator } | undefined;
@@ -189,19 +235,28 @@ async function readStandardFiles(standardsDir: string): Promise<Map<string, stri
       await read(haveDir, name);
     }
   } catch (error) {
-    throw new SluiceError('XSD_SCHEMAS_MISSING', `The official XSDs could not be read from ${standardsDir}`, {
-      status: 500,
-      cause: error,
-      fix: 'Point the standards directory (SLUICE_STANDARDS_DIR) at a copy of shared/standards',
-    });
+    throw schemasMissing(error);
   }
-  if (!files.has(HAVE_ROOT_FILE)) {
-    throw new SluiceError('XSD_SCHEMAS_MISSING', `${HAVE_ROOT_FILE} is missing from ${standardsDir}/have/schema/1.0`, {
-      status: 500,
-      fix: 'Point the standards directory (SLUICE_STANDARDS_DIR) at a copy of shared/standards',
-    });
-  }
+  if (!files.has(HAVE_ROOT_FILE)) throw schemasMissing();
   return files;
+}
+
+/**
+ * A configuration gap, not a defect: 503 until the schemas are installed. Documents are refused,
+ * never sent or accepted unvalidated. The message leaves out the server's folder (anonymous demo
+ * readers see it); the startup warning and /api/formats name it for operators.
+ */
+function schemasMissing(cause?: unknown): SluiceError {
+  return new SluiceError(
+    'XSD_SCHEMAS_MISSING',
+    'The official CAP 1.2, EDXL-HAVE 1.0 and EDXL-DE 1.0 schemas are not installed on this gateway, so it cannot validate these documents and refuses to send or accept them',
+    {
+      status: 503,
+      ...(cause === undefined ? {} : { cause }),
+      fix: STANDARDS_FIX,
+      details: { expectedFiles: [...EXPECTED_STANDARD_FILES] },
+    },
+  );
 }
 
 /** A DTD is never needed by these standards and is where entity attacks live, so refuse it outright. */

@@ -31,7 +31,7 @@ function forbidden(res: Response, roles: Role[]): void {
 
 /**
  * HTTP Basic as Eden clients use it (credentials sent pre-emptively). Without credentials the
- * answer is 401 with a challenge; with valid ones lacking the role, 403 (as Eden does). The user
+ * answer is 401 AUTH_REQUIRED with a challenge, with refused ones 401 AUTH_FAILED (challenge too); with valid ones lacking the role, 403 (as Eden does). The user
  * and roles judged are the store's at this request (Authenticator reads the record every time), so
  * a user disabled, deleted or demoted on another gateway node is refused here at once.
  */
@@ -44,14 +44,21 @@ export function requireUser(authenticator: Authenticator, ...roles: Role[]) {
     const credentials = parseBasic(req.headers.authorization);
     const user = credentials ? await authenticator.authenticate(credentials.username, credentials.password) : undefined;
     if (!user) {
+      // Missing and refused credentials get different answers: "send some" does not help someone
+      // who sent the wrong ones.
       res
         .status(401)
         .set('WWW-Authenticate', 'Basic realm="sluice"')
         .json(
-          edenMessage('failed', 401, 'Authentication required', {
-            code: 'AUTH_REQUIRED',
-            fix: 'Send HTTP Basic credentials of a Sluice user',
-          }),
+          credentials
+            ? edenMessage('failed', 401, 'The user name or password was refused', {
+                code: 'AUTH_FAILED',
+                fix: 'Check the user name and password of the Sluice user (a disabled user is refused too)',
+              })
+            : edenMessage('failed', 401, 'Authentication required', {
+                code: 'AUTH_REQUIRED',
+                fix: 'Send HTTP Basic credentials of a Sluice user',
+              }),
         );
       return;
     }

@@ -28,6 +28,7 @@ import { registerUsers } from '../console/sections/users.js';
 import { UnmappedReports } from '../console/unmapped-report.js';
 import { SluiceError } from '../errors.js';
 import { SCHEMA_NAMES, type SchemaName } from '../formats/xsd.js';
+import { registerFormatRoutes } from './api/formats-api.js';
 import { ApiRegistry } from './api/schema-registry.js';
 import { requireUser } from './basic-auth.js';
 import { previewRouter } from './preview-route.js';
@@ -111,6 +112,8 @@ export function consoleRouter(deps: ConsoleDeps): Router {
 
   const api = deps.api ?? new ApiRegistry(deps.authenticator);
   registerMappingApi(api, env, workspace, reports);
+  // Here because the console is handed the gateway's one XSD validator (the preview uses it too).
+  if (validator) registerFormatRoutes(api, { schemaAvailability: () => validator.availability() });
   if (!deps.api) router.use(api.routes());
 
   router.use('/console', (req, _res, next) => {

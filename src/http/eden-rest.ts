@@ -30,6 +30,13 @@ export interface EdenRestDeps extends ExportContext {
 
 const NATIVE: Record<string, BodyFormat> = { xml: 's3xml', s3json: 's3json' };
 
+/** URL prefixes Sluice itself uses; no Eden module is called that. */
+export const RESERVED_PREFIXES = ['/api', '/console'];
+
+export function skipRouter(_req: express.Request, _res: express.Response, next: express.NextFunction): void {
+  next('router');
+}
+
 function splitFile(file: string): { name: string; ext: string } {
   const dot = file.lastIndexOf('.');
   if (dot <= 0) {
@@ -67,6 +74,8 @@ export function edenRestRouter(deps: EdenRestDeps): Router {
     : requireUser(deps.authenticator);
   const write = requireUser(deps.authenticator, 'integrator');
   const body = express.raw({ type: () => true, limit: deps.maxBodyBytes });
+  // Sluice's own surfaces are not Eden tables: an unknown /api/x.json is a 404, not a 415.
+  router.use(RESERVED_PREFIXES, skipRouter);
 
   router.get('/:prefix/:name/options.xml', read, async (req, res) => {
     const resource = tableName(req.params.prefix as string, req.params.name as string);

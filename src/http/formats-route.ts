@@ -20,6 +20,7 @@ import { serializeS3XML } from '../s3xml/serialize.js';
 import { formatTimestamp, type Clock } from '../s3xml/timestamps.js';
 import type { Store } from '../store/store.js';
 import { requireUser } from './basic-auth.js';
+import { RESERVED_PREFIXES, skipRouter } from './eden-rest.js';
 import { exportOptionsFromQuery, importReply, tableName } from './resource-io.js';
 
 export interface FormatRouteDeps {
@@ -91,6 +92,7 @@ export function formatsRouter(deps: FormatRouteDeps): Router {
   const read = deps.anonymousRead ? (_q: Request, _s: Response, n: express.NextFunction) => n() : requireUser(deps.authenticator);
   const write = requireUser(deps.authenticator, 'integrator');
   const maxExport = deps.maxExportRecords ?? 10_000;
+  router.use(RESERVED_PREFIXES, skipRouter);
 
   async function sendExport(req: Request, res: Response, resource: string, format: FormatDeclaration, only?: string): Promise<void> {
     checkResourceFits(format, resource);

@@ -78,7 +78,9 @@ function previewError(error: unknown, step: string): PreviewError {
   const details = failure.details;
   const entry: PreviewError = { code: failure.code, message: failure.message, step };
   if (typeof details['xsltCode'] === 'string') entry.xsltCode = details['xsltCode'];
-  if (typeof details['module'] === 'string') entry.module = details['module'];
+  // Shipped stylesheets are named relative to stylesheets/ (`stylesheet`), others by their path.
+  const module = details['module'] ?? details['stylesheet'];
+  if (typeof module === 'string') entry.module = module;
   if (typeof details['line'] === 'number') entry.line = details['line'];
   if (typeof details['column'] === 'number') entry.column = details['column'];
   return entry;
@@ -145,7 +147,9 @@ export function previewRouter(deps: PreviewDeps): Router {
           const validation = await deps.validate(last.output, body.format);
           response.validation = { schema: body.format, ...validation };
         } catch (error) {
-          response.warnings.push(`validation: not validated (${asSluiceError(error).message})`);
+          // Typically XSD_SCHEMAS_MISSING: the analyst should learn why, and what the operator must set.
+          const failure = asSluiceError(error);
+          response.warnings.push(`validation: not validated: ${failure.message} [${failure.code}]${failure.fix ? `. ${failure.fix}` : ''}`);
         }
       }
     } catch (error) {

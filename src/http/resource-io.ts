@@ -102,7 +102,6 @@ async function rootAttributes(ctx: ExportContext, options: ExportOptions): Promi
     afterSeq: options.afterSeq,
     includeDeleted: options.includeDeleted,
     filters: options.filters,
-    topLevelOnly: true,
   });
   const start = options.start ?? 0;
   const results = Math.max(0, Math.min(total - start, options.limit ?? Number.POSITIVE_INFINITY));

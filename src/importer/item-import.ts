@@ -12,6 +12,7 @@ import { detached } from './detach.js';
 import { tuidKey, type DocumentIndex } from './document-index.js';
 import { applyFields, differingFields, normalizeContent, type RecordContent } from './fields.js';
 import { anonymousIdentityOf, componentUuid, inlineUuid, resolveAnonymous, stripLocalDomain } from './identity.js';
+import { referenceTo, singleUuid, type JoinFields } from './join-fields.js';
 import type { NormalizedOptions } from './options.js';
 import { fieldPolicy, policyAccepts, recordPolicy, type ImportMethod, type VersionStamp } from './policies.js';
 import { repointReference, resolveReferences } from './references.js';
@@ -24,6 +25,8 @@ export interface ImportRun {
   /** (resource, tuid) → uuid, filled as tuids are resolved or their elements imported. */
   readonly tuidUuids: Map<string, string>;
   readonly componentTables: ComponentTables;
+  /** Join fields of components, learned once per run. */
+  readonly joinFields: JoinFields;
   /** modified_on for elements that carry none: the import's start, once for the whole run. */
   readonly importStamp: string;
 }
@@ -32,6 +35,14 @@ type Placement =
   | { kind: 'top' }
   | { kind: 'component'; parent: ParentLink; position: number }
   | { kind: 'inline'; ownerResource: string; ownerUuid: string; field: string; referenceUuid?: string };
+
+/** A component whose join key, arriving on it as a master, names another master than its own. */
+interface Move {
+  to: ParentLink;
+  field: string;
+  /** The stored record holds no reference under `field`: its parent link alone says where it belongs. */
+  implied: boolean;
+}
 
 /** Where an item ended up, for linking (inline references) and for nesting (components). */
 interface ItemOutcome {
@@ -187,8 +198,9 @@ export class PageImporter {
         reason: `${missing.field} → ${missing.resource} tuid "${missing.tuid}" is not in the document; the reference was dropped`,
       });
     }
+    const join = await this.settleJoin(item, placement, original, resolved.references);
     const incoming: RecordContent = normalizeContent(
-      compact({ created_on: item.created_on, attributes: { ...item.attributes }, data: item.data, references: resolved.references }),
+      compact({ created_on: item.created_on, attributes: { ...item.attributes }, data: item.data, references: join.references }),
     );
     const parent = placement.kind === 'component' ? placement.parent : undefined;
     if (parent) this.run.componentTables.noteComponentTable(detached(item.name));
@@ -196,9 +208,35 @@ export class PageImporter {
     const live =
       method === 'create'
         ? await this.create(item, placement, uuid, incoming, remote, parent)
-        : await this.update(item, placement, original as StoredRecord, incoming, remote, parent, resolved.references);
+        : await this.update(item, placement, original as StoredRecord, incoming, remote, parent, resolved.references, join.move);
     if (live) await this.importComponents(item, uuid);
     return { uuid, live };
+  }
+
+  /**
+   * The reference to a stored component's master under the join field, when it arrives with the
+   * item: on a component sent as a master of its own table (Eden exports every row of a table with
+   * its keys), or written into a nested one. The parent link already says it, so where the stored
+   * record does not hold that reference it is not news: storing it would count as a change and
+   * bounce between peers. A top-level item whose key names another master moves the component
+   * there (it was moved at the peer); nested, the master it sits in decides, as in Eden.
+   */
+  private async settleJoin(
+    item: S3Resource,
+    placement: Placement,
+    original: StoredRecord | undefined,
+    references: S3Reference[],
+  ): Promise<{ references: S3Reference[]; move?: Move }> {
+    const link = placement.kind === 'component' ? placement.parent : placement.kind === 'top' ? original?.parent : undefined;
+    if (original === undefined || link === undefined) return { references };
+    const field = referenceTo(original.references, link)?.field ?? (await this.run.joinFields.fieldOf(item.name, link, references, this.tx));
+    const arriving = field === undefined ? undefined : references.find((reference) => reference.field === field);
+    const target = arriving === undefined || arriving.resource !== link.resource ? undefined : singleUuid(arriving);
+    if (field === undefined || target === undefined) return { references };
+    const stored = original.references.some((reference) => reference.field === field);
+    const kept = stored ? references : references.filter((reference) => reference !== arriving);
+    if (target === link.uuid || placement.kind !== 'top') return { references: kept };
+    return { references: kept, move: { to: { ...link, uuid: target }, field, implied: !stored } };
   }
 
   private async resolveTuid(resource: string, tuid: string): Promise<string | undefined> {
@@ -276,9 +314,11 @@ export class PageImporter {
     remote: VersionStamp,
     parent: ParentLink | undefined,
     resolvedReferences: S3Reference[],
+    move: Move | undefined,
   ): Promise<boolean> {
     const { uuid } = original;
     const differing = differingFields(original, incoming);
+    if (move?.implied) differing.push(move.field);
     const undelete = original.deleted;
     // A record exported as a top-level dependency may be someone's component: never unlink it.
     const reparent = parent !== undefined && !sameParent(original.parent, parent);
@@ -301,6 +341,7 @@ export class PageImporter {
       this.skip(item, placement, uuid, 'POLICY_KEPT_LOCAL', `update policy keeps the local value of ${differing.join(', ')}`);
       return true;
     }
+    const moved = move !== undefined && accepted.has(move.field) ? move.to : undefined;
     const content = applyFields(original, incoming, accepted);
     const { created_on: _created, replaced_by: _replaced, ...kept } = withoutSeq(original);
     await this.tx.putRecord(
@@ -308,7 +349,7 @@ export class PageImporter {
         ...kept,
         ...content,
         ...(undelete ? { deleted: false } : { replaced_by: original.replaced_by }),
-        parent: parent ?? original.parent,
+        parent: moved ?? parent ?? original.parent,
         modified_on: remote.modified_on,
         mci: original.mci,
       }),

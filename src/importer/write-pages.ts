@@ -8,6 +8,7 @@ import { formatTimestamp } from '../s3xml/timestamps.js';
 import type { Store } from '../store/store.js';
 import { ComponentTables } from './component-lookup.js';
 import type { DocumentIndex } from './document-index.js';
+import { JoinFields } from './join-fields.js';
 import { PageImporter, type ImportRun } from './item-import.js';
 import { prefetchingTransaction } from './prefetch.js';
 import type { NormalizedOptions } from './options.js';
@@ -26,6 +27,7 @@ export async function writePages(
     index,
     tuidUuids: new Map(),
     componentTables: new ComponentTables(store),
+    joinFields: new JoinFields(store),
     importStamp: formatTimestamp(options.clock.now()),
   };
   const total = emptyResult();

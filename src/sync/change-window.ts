@@ -7,7 +7,8 @@
  * Counting masters (as `limit` does) would not do: a master can be due because of a component whose
  * seq lies after the master's own, and a page cut after N masters would then claim seqs it did not
  * deliver. Instead the window's end is chosen so that at most `limit` changes of each table fall in
- * it (the resource's masters and every component table), and the export runs over the whole window.
+ * it (the resource's rows — all of them, since rows held as components of another record are
+ * exported as masters too — and every component table), and the export runs over the whole window.
  */
 import { ComponentTables } from '../importer/component-lookup.js';
 import type { RecordAccess, Store } from '../store/store.js';
@@ -43,7 +44,6 @@ export async function changeWindow(
       includeDeleted: true,
       start: limit - 1,
       limit: 1,
-      ...(table === resource ? { topLevelOnly: true } : {}),
     });
     if (last !== undefined) untilSeq = Math.min(untilSeq, last.seq);
   }

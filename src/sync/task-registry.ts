@@ -27,6 +27,15 @@ export function syncJobId(repository: string): string {
 
 /** Refuses a cron expression node-schedule cannot run. */
 export function checkCron(cron: string): string {
+  // node-schedule would take fewer fields and read them from the seconds' end ("*/10 * * *" runs
+  // every ten hours), which nobody means.
+  const fields = cron.trim().split(/\s+/).length;
+  if (fields !== 5 && fields !== 6) {
+    throw new SluiceError('BAD_SCHEDULE', `"${cron}" has ${fields} field${fields === 1 ? '' : 's'}; a cron expression has five (minute hour day month weekday) or six (seconds first)`, {
+      status: 400,
+      fix: 'Use five or six cron fields, e.g. "*/10 * * * *" for every ten minutes',
+    });
+  }
   const probe = schedule.scheduleJob(cron, () => undefined);
   if (!probe) {
     throw new SluiceError('BAD_SCHEDULE', `"${cron}" is not a cron expression with a next run`, {
@@ -108,7 +117,10 @@ export class TaskRegistry {
       throw new SluiceError('BAD_SCHEDULE', 'Give either a cron expression or an interval in seconds', { status: 400, fix: 'e.g. {"interval_seconds": 600} or {"cron": "*/10 * * * *"}' });
     }
     if (input.interval_seconds !== undefined && (!Number.isInteger(input.interval_seconds) || input.interval_seconds < 1)) {
-      throw new SluiceError('BAD_SCHEDULE', `interval_seconds ${input.interval_seconds} is not a whole number of seconds`, { status: 400 });
+      throw new SluiceError('BAD_SCHEDULE', `interval_seconds ${input.interval_seconds} is not a whole number of seconds of at least 1`, {
+        status: 400,
+        fix: 'e.g. {"interval_seconds": 600} for every ten minutes; to pause the schedule set {"enabled": false}',
+      });
     }
     const id = syncJobId(repository.uuid);
     const existing = await this.store.getJob(id);

@@ -3,7 +3,7 @@
  * options. Eden's defaults: mode both, all four methods, update policy NEWER, conflict policy NEWER.
  */
 import { SluiceError } from '../errors.js';
-import { parseUrlFilters } from '../exporter/url-filters.js';
+import { assertFilterSyntax, parseFilterList } from '../exporter/url-filters.js';
 import { checkPolicy, checkStrategy, checkUpdatePolicy, IMPORT_METHODS, type ImportMethod, type Policy, type UpdatePolicy } from '../importer/policies.js';
 import type { FieldFilter, SyncMode, SyncTaskRecord } from '../store/store.js';
 
@@ -51,15 +51,19 @@ export function filterQuery(filters: readonly string[]): Record<string, string |
   const query: Record<string, string | string[]> = {};
   for (const filter of filters) {
     const [key, value] = splitFilter(filter);
+    assertFilterSyntax(filter);
     const existing = query[key];
     query[key] = existing === undefined ? value : Array.isArray(existing) ? [...existing, value] : [existing, value];
   }
   return query;
 }
 
-/** The filters as the store evaluates them (refusing what Sluice cannot filter on, BAD_FILTER). */
+/**
+ * The filters as the store evaluates them, refusing (BAD_FILTER) what is not URL filter syntax or
+ * what Sluice cannot filter on. Adding or updating a task or pool runs this before storing.
+ */
 export function storeFilters(task: Pick<SyncTaskRecord, 'filters' | 'resource'>): FieldFilter[] {
-  return parseUrlFilters(filterQuery(task.filters), task.resource);
+  return parseFilterList(task.filters, task.resource);
 }
 
 /** Checks and completes task settings (Eden's defaults for what is not given). */

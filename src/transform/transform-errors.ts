@@ -1,3 +1,5 @@
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { SluiceError } from '../errors.js';
 import { resolveModuleHint } from './compile/stylesheet-compiler.js';
 import type { JobFailure } from './worker/protocol.js';
@@ -18,6 +20,50 @@ export interface FailureContext {
   heapSetting?: string;
   /** For chunked runs: which batch failed. */
   batch?: { index: number; offset: number };
+  /** Sluice's own stylesheets folder, when not the one beside this install's code. */
+  shippedStylesheetsDir?: string;
+}
+
+/** `stylesheets/` of this install (the same from src/ under tsx and from dist/). */
+const SHIPPED_STYLESHEETS_DIR = fileURLToPath(new URL('../../stylesheets/', import.meta.url));
+
+/** Errors that Sluice's stylesheets raise on purpose, with `error(QName(this, 'CODE'), …)`. */
+const SLUICE_ERROR_NAMESPACE = 'Q{urn:x-sluice:errors}';
+
+/** `de/export.xsl` for a module under the shipped folder; undefined for anyone else's stylesheet. */
+function shippedStylesheetName(module: string, shippedDir: string): string | undefined {
+  const file = module.startsWith('file:') ? fileURLToPath(module) : module;
+  if (!path.isAbsolute(file)) return undefined;
+  const relative = path.relative(path.resolve(shippedDir), file);
+  if (relative === '' || relative.startsWith('..') || path.isAbsolute(relative)) return undefined;
+  return relative.split(path.sep).join('/');
+}
+
+/**
+ * A stylesheet Sluice ships is not the user's to fix, and its server path is nobody's business.
+ * A refusal it raises on purpose is about the data (its code becomes the error code); anything
+ * else is a Sluice defect.
+ */
+function shippedStylesheetFailure(failure: JobFailure, stylesheet: string, batchNote: string, extra: Record<string, unknown>): SluiceError {
+  const details = {
+    ...(failure.xsltCode ? { xsltCode: failure.xsltCode } : {}),
+    stylesheet,
+    ...(failure.line !== undefined ? { line: failure.line } : {}),
+    ...extra,
+  };
+  if (failure.xsltCode?.startsWith(SLUICE_ERROR_NAMESPACE)) {
+    return new SluiceError(failure.xsltCode.slice(SLUICE_ERROR_NAMESPACE.length), `${failure.message}${batchNote}`, {
+      status: 422,
+      fix: 'The records cannot be expressed in this format: select other records (table, filters) or use another format',
+      details,
+    });
+  }
+  const where = `${stylesheet}${failure.line !== undefined ? ` line ${failure.line}` : ''}`;
+  return new SluiceError('SLUICE_STYLESHEET_DEFECT', `Sluice's stylesheet ${where} failed: ${failure.xsltCode ? `${failure.xsltCode} ` : ''}${failure.message}${batchNote}`, {
+    status: 500,
+    fix: 'This is a defect in Sluice, not in your data or settings: report it with the request and the input that caused it',
+    details,
+  });
 }
 
 /** A record the engine could not transform whole, as the error names it. */
@@ -125,6 +171,8 @@ export function errorFromFailure(failure: JobFailure, context: FailureContext): 
       });
     case 'xslt': {
       const module = resolveModuleHint(failure.module, new Map(), context.modules) ?? failure.module;
+      const shipped = module ? shippedStylesheetName(module, context.shippedStylesheetsDir ?? SHIPPED_STYLESHEETS_DIR) : undefined;
+      if (shipped !== undefined) return shippedStylesheetFailure(failure, shipped, batchNote, { ...batchDetails, ...messages });
       const where = module ? `${module}${failure.line !== undefined ? `:${failure.line}` : ''}: ` : '';
       return new SluiceError('XSLT_RUNTIME_ERROR', `${where}${failure.xsltCode ? `${failure.xsltCode} ` : ''}${failure.message}${batchNote}`, {
         status: 422,

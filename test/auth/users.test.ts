@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { before, describe, it } from 'node:test';
 import { hashPassword, verifyPassword } from '../../src/auth/passwords.js';
-import { Authenticator, type AuthenticatorOptions } from '../../src/auth/users.js';
+import { Authenticator, ensureAdmin, type AuthenticatorOptions } from '../../src/auth/users.js';
 import type { Clock } from '../../src/s3xml/timestamps.js';
 import { openSqliteStore } from '../../src/store/sqlite-store.js';
 import type { Store, UserRecord } from '../../src/store/store.js';
@@ -219,5 +219,21 @@ describe('what a node remembers of verified passwords', () => {
     nodeB.forget();
     assert.ok(await nodeB.authenticate(PEER, OLD_PASSWORD));
     assert.equal(checksOnB(), 2);
+  });
+});
+
+describe('the admin account at startup', () => {
+  it('says when SLUICE_ADMIN_PASSWORD replaced the password an admin had set, and not otherwise', async () => {
+    const store = createMemoryStore();
+    const clock = manualClock();
+    const first = await ensureAdmin(store, { username: 'admin' }, clock);
+    assert.ok(first.generatedPassword);
+    assert.equal(first.passwordReplaced, undefined);
+    const replaced = await ensureAdmin(store, { username: 'admin', password: 'from the environment' }, clock);
+    assert.equal(replaced.passwordReplaced, true);
+    assert.equal(replaced.generatedPassword, undefined);
+    const same = await ensureAdmin(store, { username: 'admin', password: 'from the environment' }, clock);
+    assert.equal(same.passwordReplaced, undefined, 'the same password again changes nothing');
+    assert.ok(await verifyPassword('from the environment', (await store.getUser('admin'))!.passwordHash));
   });
 });

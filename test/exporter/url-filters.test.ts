@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { SluiceError } from '../../src/errors.js';
-import { parseFilterValues, parseUrlFilters } from '../../src/exporter/url-filters.js';
+import { assertFilterSyntax, parseFilterList, parseFilterValues, parseUrlFilters } from '../../src/exporter/url-filters.js';
 
 function refusal(query: Record<string, unknown>, resource?: string): SluiceError {
   try {
@@ -92,4 +92,58 @@ describe('URL filters', () => {
       assert.match(error.fix ?? '', hint);
     });
   }
+});
+
+describe('filter lists (task, pool and --filter settings)', () => {
+  function listRefusal(filters: string[], resource?: string): SluiceError {
+    try {
+      parseFilterList(filters, resource);
+    } catch (error) {
+      assert.ok(error instanceof SluiceError);
+      return error;
+    }
+    assert.fail(`expected ${JSON.stringify(filters)} to be refused`);
+  }
+
+  it('read every entry as a filter and AND repeated fields', () => {
+    assert.deepEqual(parseFilterList(['~.obsolete=False', '~.beds__ge=10', '~.beds__lt=50', '[org_office]~.name__like=Red*'], 'org_office'), [
+      { field: 'obsolete', op: 'eq', values: ['False'], negate: false },
+      { field: 'beds', op: 'ge', values: ['10'], negate: false },
+      { field: 'beds', op: 'lt', values: ['50'], negate: false },
+      { field: 'name', op: 'like', values: ['Red*'], negate: false },
+    ]);
+  });
+
+  it('keep everything after the first = as the value', () => {
+    assert.deepEqual(parseFilterList(['~.comments=a=b']), [{ field: 'comments', op: 'eq', values: ['a=b'], negate: false }]);
+  });
+
+  it('refuse a filter without the ~. selector instead of ignoring it, and show it rewritten', () => {
+    const error = listRefusal(['obsolete=False']);
+    assert.equal(error.code, 'BAD_FILTER');
+    assert.equal(error.status, 400);
+    assert.match(error.message, /"obsolete=False" is not an Eden URL filter/);
+    assert.match(error.fix ?? '', /Write it as ~\.obsolete=False/);
+    assert.match(listRefusal(['name__like=Red*']).fix ?? '', /~\.name__like=Red\*/);
+    assert.match(listRefusal(['[~]obsolete=False']).fix ?? '', /~\.field/);
+  });
+
+  it('refuse an entry that is not key=value, with an example', () => {
+    for (const filter of ['obsolete', '=False', '']) {
+      const error = listRefusal([filter]);
+      assert.equal(error.code, 'BAD_FILTER');
+      assert.match(error.fix ?? '', /~\.obsolete=False/);
+    }
+  });
+
+  it('apply the same selector and operator checks as URL queries', () => {
+    assert.match(listRefusal(['~.name__near=x']).fix ?? '', /Use one of/);
+    assert.equal(listRefusal(['[org_organisation]~.name=A'], 'org_office').code, 'BAD_FILTER');
+  });
+
+  it('leave query parameters that are not filters to the URL parser, where Eden ignores them too', () => {
+    assert.deepEqual(parseUrlFilters({ obsolete: 'False', limit: '10' }), []);
+    assert.throws(() => assertFilterSyntax('obsolete=False'), /not an Eden URL filter/);
+    assert.doesNotThrow(() => assertFilterSyntax('~.obsolete=False'));
+  });
 });

@@ -9,7 +9,7 @@ import { validateMappingDocument } from '../../src/formats/mapping-document.js';
 import { readXlsx } from '../../src/formats/xlsx.js';
 import { createXsdValidator } from '../../src/formats/xsd.js';
 import { runXslt, STANDARDS_DIR } from '../support/run-xslt.js';
-import { childText, parseXml, s3Field, s3Resources, type XmlElement } from '../support/xml-tree.js';
+import { childText, descendants, parseXml, s3Field, s3Resources, type XmlElement } from '../support/xml-tree.js';
 
 /** The test stand-in for the transform engine, with the engine's request/result shape. */
 const runner: StylesheetRunner = {
@@ -53,6 +53,25 @@ describe('format conversion end to end', () => {
     const exported = await converter.exportDocument('xlsx', imported.s3xml, { resource: 'org_organisation', mapping: { text } });
     const table = await readXlsx(exported.body as Uint8Array, { tableName: 'org_organisation' });
     assert.deepEqual(table.rows.map((r) => r[table.columns.indexOf('Country')]), ['Nepal', 'Kenya']);
+  });
+
+  it('exports any table as EDXL-DE, carrying CAP for alerts, HAVE for hospitals and S3XML otherwise', async () => {
+    const alerts = (await converter.importDocument('cap', await standard('cap', 'samples', 'ec-canada-update-references-en-fr.xml'))).s3xml;
+    const capEnvelope = parseXml((await converter.exportDocument('de', alerts, { resource: 'cap_alert' })).body as string);
+    const embedded = descendants(capEnvelope, 'embeddedXMLContent').map((e) => e.children.map((c) => `{${c.namespace}}${c.name}`));
+    assert.deepEqual(embedded, [['{urn:oasis:names:tc:emergency:cap:1.2}alert']]);
+    assert.equal(childText(capEnvelope, 'distributionType'), 'Update');
+
+    const hospitals = (await converter.importDocument('de', await standard('have', 'samples', 'uicds-de10-have10-two-hospitals.xml'))).s3xml;
+    const haveResult = await converter.exportDocument('de', hospitals, { resource: 'med_hospital', params: { utcnow: '2024-05-01T10:00:00' } });
+    assert.equal(haveResult.mediaType, 'application/edxl-de+xml');
+    assert.match(haveResult.body as string, /<(\w+:)?HospitalStatus /);
+
+    const offices = '<s3xml><resource name="org_office" uuid="urn:uuid:o-1"><data field="name">Annex</data></resource></s3xml>';
+    const s3Envelope = (await converter.exportDocument('de', offices, { resource: 'org_office', params: { utcnow: '2024-05-01T10:00:00' } })).body as string;
+    assert.match(s3Envelope, /s3xmlPayload[^>]*resources="org_office"/);
+    // The converter's own gate passed; check again against the official schemas directly.
+    assert.deepEqual((await createXsdValidator({ standardsDir: STANDARDS_DIR }).validate(s3Envelope, 'de')).errors, []);
   });
 
   it('stops an export that would not validate instead of sending it', async () => {

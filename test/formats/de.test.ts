@@ -99,10 +99,44 @@ describe('EDXL-DE 1.0 wrap and unwrap', () => {
     assert.deepEqual((await validator.validate(output, 'de')).errors, []);
   });
 
-  it('refuses to put no-namespace S3XML into an envelope', async () => {
-    await assert.rejects(runXslt('de/export.xsl', '<s3xml><resource name="org_office"/></s3xml>'), (error: unknown) =>
-      String((error as { code?: unknown }).code).endsWith('DE_PAYLOAD_NOT_NAMESPACED'),
-    );
+  it('carries an S3XML export of any table in a namespaced payload that the official DE schema accepts', async () => {
+    const s3xml = `<s3xml success="true" results="2" domain="gw.example">
+      <resource name="org_office" uuid="urn:uuid:office-1" modified_on="2024-05-01T09:00:00"><data field="name">Field office &amp; store</data>
+        <reference field="organisation_id" resource="org_organisation" uuid="urn:uuid:org-1">Red Cross</reference></resource>
+      <resource name="org_office" uuid="urn:uuid:office-2"><data field="name">Annex</data><data field="obsolete" value="false">No</data></resource>
+      <resource name="org_organisation" uuid="urn:uuid:org-1"><data field="name">Red Cross</data></resource>
+    </s3xml>`;
+    const { output } = await runXslt('de/export.xsl', s3xml, { utcnow: '2024-05-01T10:00:00', msguid: 'urn:uuid:dist-1', domain: 'gw.example' });
+    const envelope = parseXml(output);
+    assert.equal(childText(envelope, 'distributionID'), 'urn:uuid:dist-1');
+    assert.equal(childText(envelope, 'senderID'), 'sluice@gw.example');
+    assert.equal(childText(envelope, 'dateTimeSent'), '2024-05-01T10:00:00-00:00');
+    assert.equal(children(envelope, 'contentObject').length, 1);
+    assert.match(output, /<sx:s3xmlPayload xmlns:sx="urn:x-sluice:s3xml-payload" resources="org_office org_organisation">/);
+    assert.match(childText(children(envelope, 'contentObject')[0]!, 'contentDescription') ?? '', /3 record\(s\) of org_office, org_organisation/);
+    assert.deepEqual((await validator.validate(output, 'de')).errors, []);
+    await checkFormatDocument(getFormat('de'), output, 'outbound', validator);
+
+    const back = parseXml((await runXslt('de/import.xsl', output)).output);
+    assert.deepEqual(s3Resources(back, 'org_office').map((r) => r.attributes['uuid']), ['urn:uuid:office-1', 'urn:uuid:office-2']);
+    assert.equal(s3Resources(back, 'org_organisation').length, 1);
+    assert.match((await runXslt('de/import.xsl', output)).output, /Field office &amp; store/);
+  });
+
+  it('refuses a container whose child is neither namespaced nor S3XML, naming what DE carries', async () => {
+    await assert.rejects(runXslt('de/export.xsl', '<payloads><row/></payloads>'), (error: unknown) => {
+      assert.ok(String((error as { code?: unknown }).code).endsWith('DE_PAYLOAD_NOT_NAMESPACED'));
+      assert.match((error as Error).message, /namespaced XML \(CAP, HAVE\) or an S3XML document; <row> is neither/);
+      return true;
+    });
+  });
+
+  it('passes a distribution through unchanged', async () => {
+    const sample = await standard('de', 'samples', 'de10-bushfire-7-cap-alerts.xml');
+    const { output } = await runXslt('de/export.xsl', sample);
+    const envelope = parseXml(output);
+    assert.equal(children(envelope, 'contentObject').length, 7);
+    assert.equal(descendants(envelope, 'EDXLDistribution').length, 0, 'not nested in a second envelope');
   });
 
   it('turns a DE-less HAVE export into a valid distribution, then back into the same hospitals', async () => {

@@ -69,3 +69,45 @@ describe('format URLs on a running gateway', () => {
     assert.equal(((await res.json()) as { code: string }).code, 'FORMAT_RESOURCE_MISMATCH');
   });
 });
+
+describe('EDXL-DE and shipped-stylesheet refusals on a running gateway', () => {
+  let gw: TestGateway;
+  before(async () => {
+    gw = await startTestGateway({ demo: true, env: { SLUICE_STANDARDS_DIR: STANDARDS } });
+  });
+  after(async () => {
+    await gw.stop();
+  });
+
+  it('exports a table with no standard of its own as EDXL-DE that validates against the official schema', async () => {
+    const res = await gw.request('/org/organisation.de?limit=2');
+    const xml = await res.text();
+    assert.equal(res.status, 200, xml);
+    assert.match(res.headers.get('content-type') ?? '', /application\/edxl-de\+xml/);
+    assert.match(xml, /<sx:s3xmlPayload xmlns:sx="urn:x-sluice:s3xml-payload" resources="org_organisation/);
+    assert.match(xml, /Nepal Red Cross Society/);
+    const check = await validateXml(xml, 'de', { standardsDir: STANDARDS });
+    assert.deepEqual(check.errors, []);
+  });
+
+  it('exports hospitals as EDXL-DE carrying an EDXL-HAVE payload, both checked by the schemas', async () => {
+    const res = await gw.request('/med/hospital.de?limit=2');
+    const xml = await res.text();
+    assert.equal(res.status, 200, xml);
+    assert.match(xml, /HospitalStatus/);
+    assert.doesNotMatch(xml, /s3xmlPayload/);
+    const check = await validateXml(xml, 'de', { standardsDir: STANDARDS });
+    assert.deepEqual(check.errors, []);
+  });
+
+  it('refuses an export its stylesheet cannot express as a data problem, without server paths', async () => {
+    const res = await gw.request('/med/hospital.have?~.name=No%20such%20hospital');
+    const reply = (await res.json()) as { code: string; message: string; fix: string; stylesheet?: string };
+    assert.equal(res.status, 422);
+    assert.equal(reply.code, 'HAVE_NO_HOSPITAL');
+    assert.match(reply.message, /at least one hospital/);
+    assert.equal(reply.stylesheet, 'have/export.xsl');
+    assert.doesNotMatch(JSON.stringify(reply), /\/work\/|\/stylesheets\/|file:/);
+    assert.doesNotMatch(reply.fix, /Fix the stylesheet/);
+  });
+});

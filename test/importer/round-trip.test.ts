@@ -101,14 +101,20 @@ function expectedExport(resource: S3Resource, alias: string | undefined): S3Reso
   };
 }
 
-/** Every top-level record of the store, through S3XML text and back. */
+/**
+ * Every top-level record of the store, through S3XML text and back. Exporting a table gives its
+ * component rows as masters too (as Eden does); those are left out here, they come nested.
+ */
 async function exportEverything(store: Store, domain: string): Promise<S3Resource[]> {
   const exported: S3Resource[] = [];
   for (const { resource } of await store.resources()) {
     const stream = exportResources(store, { resource, includeDeleted: true, dereference: false, domain });
     let xml = '';
     for await (const part of serializeS3XMLStream({}, stream)) xml += part;
-    exported.push(...(await parseS3XML(xml)).resources);
+    for (const master of (await parseS3XML(xml)).resources) {
+      const uuid = (master.uuid ?? '').startsWith(`${domain}/`) ? (master.uuid ?? '').slice(domain.length + 1) : (master.uuid ?? '');
+      if ((await store.getRecord(master.name, uuid))?.parent === undefined) exported.push(master);
+    }
   }
   return exported.map(sortComponents).sort(byUuid);
 }

@@ -4,12 +4,13 @@ import { once } from 'node:events';
 import type { Command } from 'commander';
 import { SluiceError } from '../../errors.js';
 import { exportResources } from '../../exporter/exporter.js';
-import { parseUrlFilters } from '../../exporter/url-filters.js';
+import { parseFilterList } from '../../exporter/url-filters.js';
 import { toS3JSON } from '../../s3xml/s3json.js';
 import type { S3Resource } from '../../s3xml/model.js';
 import { serializeS3XMLStream } from '../../s3xml/serialize.js';
 import { parseMsince } from '../../s3xml/timestamps.js';
-import { withStore } from '../context.js';
+import { publicAddress, withStore } from '../context.js';
+import type { Store } from '../../store/store.js';
 import { createProgress } from '../progress.js';
 
 interface ExportCommandOptions {
@@ -28,14 +29,28 @@ function collect(value: string, previous: string[] = []): string[] {
 }
 
 /** `~.status__belongs=a,b` → { '~.status__belongs': 'a,b' } */
-function filterQuery(filters: string[]): Record<string, string> {
-  const query: Record<string, string> = {};
-  for (const f of filters) {
-    const eq = f.indexOf('=');
-    if (eq <= 0) throw new SluiceError('BAD_FILTER', `filter "${f}" is not key=value`, { fix: 'Write --filter "~.name__like=Pok*"' });
-    query[f.slice(0, eq)] = f.slice(eq + 1);
+
+/** Edit distance, for "did you mean" on a table name (names are short: the quadratic cost is nothing). */
+function distance(a: string, b: string): number {
+  let previous = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const current = [i];
+    for (let j = 1; j <= b.length; j++) current[j] = Math.min(previous[j]! + 1, current[j - 1]! + 1, previous[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
+    previous = current;
   }
-  return query;
+  return previous[b.length]!;
+}
+
+/**
+ * An empty export is right for a table with no changes since --msince, and a typo otherwise:
+ * warn (stderr; the document still goes out) when the store holds no record of the table at all.
+ */
+async function warnIfUnknownTable(store: Pick<Store, 'resources'>, resource: string): Promise<void> {
+  const tables = await store.resources();
+  if (tables.some((table) => table.resource === resource)) return;
+  const close = tables.map((table) => table.resource).filter((name) => distance(name, resource) <= 2).sort((a, b) => distance(a, resource) - distance(b, resource));
+  const hint = close.length > 0 ? ` Did you mean ${close.slice(0, 3).join(', ')}?` : tables.length > 0 ? ` Tables here: ${tables.map((table) => table.resource).sort().slice(0, 12).join(', ')}${tables.length > 12 ? ', …' : ''}.` : ' The store is empty.';
+  process.stderr.write(`warning: the store holds no ${resource} records at all.${hint}\n`);
 }
 
 export function registerExportCommand(program: Command): void {
@@ -44,7 +59,7 @@ export function registerExportCommand(program: Command): void {
     .description('export one resource (e.g. org_organisation) as S3XML or S3JSON')
     .argument('<resource>', 'table name, e.g. org_organisation')
     .option('--msince <timestamp>', 'only records modified since YYYY-MM-DDTHH:MM:SS (UTC)')
-    .option('--format <format>', 's3xml (default) or s3json', 's3xml')
+    .option('--format <format>', 's3xml or s3json', 's3xml')
     .option('-o, --output <file>', 'write to this file instead of stdout')
     .option('--include-deleted', 'include deletion and merge stubs')
     .option('--filter <key=value>', 'URL filter such as ~.name__like=Pok* (repeatable)', collect)
@@ -62,21 +77,23 @@ export function registerExportCommand(program: Command): void {
         resource,
         msince: options.msince ? parseMsince(options.msince) : undefined,
         includeDeleted: options.includeDeleted ?? false,
-        filters: parseUrlFilters(filterQuery(options.filter ?? [])),
+        filters: parseFilterList(options.filter ?? [], resource),
         components: options.components ?? true,
       };
       await withStore(options, async (store, config) => {
-        const total = await store.countRecords({ ...exportOptions, topLevelOnly: true });
+        const { domain, baseUrl } = await publicAddress(store, config);
+        const total = await store.countRecords(exportOptions);
+        if (total === 0) await warnIfUnknownTable(store, resource);
         const progress = createProgress();
         if (options.output) progress.start(total, 'exporting');
         let done = 0;
         async function* counted(): AsyncGenerator<S3Resource> {
-          for await (const r of exportResources(store, { ...exportOptions, domain: config.domain })) {
+          for await (const r of exportResources(store, { ...exportOptions, domain })) {
             if (r.name === resource) progress.update(++done);
             yield r;
           }
         }
-        const root = { success: total > 0 ? 'true' : 'false', results: String(total), domain: config.domain, url: config.baseUrl };
+        const root = { success: total > 0 ? 'true' : 'false', results: String(total), domain, url: baseUrl };
         const temp = options.output ? `${options.output}.partial` : undefined;
         const out = temp ? createWriteStream(temp) : process.stdout;
         try {

@@ -4,9 +4,7 @@
  * problem by problem and the command fails with MAPPING_INVALID.
  */
 import type { Command } from 'commander';
-import { isSluiceError } from '../../errors.js';
 import { compileMappings } from '../../formats/mapping-files.js';
-import type { MappingProblem } from '../../formats/mapping-document.js';
 
 export interface MappingCommandOutput {
   stdout(text: string): void;
@@ -26,21 +24,11 @@ export function registerMappingCommand(program: Command, output: MappingCommandO
     .argument('[instance]', 'the instance to compile; all instances when left out')
     .option('--dir <dir>', 'folder holding the mapping documents', 'mappings')
     .action(async (instance: string | undefined, options: { dir: string }) => {
-      try {
-        const results = await compileMappings(options.dir, instance);
-        if (results.length === 0) output.stdout(`No mapping documents in ${options.dir}\n`);
-        for (const result of results) {
-          output.stdout(`${result.changed ? 'compiled' : 'unchanged'} ${result.xslPath}\n`);
-        }
-      } catch (error) {
-        if (isSluiceError(error)) {
-          output.stderr(`${error.code}: ${error.message}\n`);
-          for (const problem of (error.details.problems as MappingProblem[] | undefined) ?? []) {
-            output.stderr(`  ${problem.path} ${problem.message}\n`);
-          }
-          if (error.fix) output.stderr(`  fix: ${error.fix}\n`);
-        }
-        throw error;
+      // Failures (MAPPING_INVALID with its problems listed) are reported once, by main.ts.
+      const results = await compileMappings(options.dir, instance);
+      if (results.length === 0) output.stdout(`No mapping documents in ${options.dir}\n`);
+      for (const result of results) {
+        output.stdout(`${result.changed ? 'compiled' : 'unchanged'} ${result.xslPath}\n`);
       }
     });
   return mapping;

@@ -20,6 +20,7 @@ import { createSecretBox, loadSecretKey } from '../../secrets.js';
 import { openStore } from '../../start.js';
 import { createSyncRuntime } from '../../sync/runtime.js';
 import { configFrom } from '../context.js';
+import { DURATION_FORMS, parseDuration } from '../durations.js';
 
 interface StoreOptions {
   data?: string;
@@ -84,7 +85,7 @@ function templateOptions(command: Command): Command {
     .option('--conflict-policy <policy>', 'THIS, OTHER, NEWER or MASTER')
     .option('--filter <key=value>', 'URL filter (repeatable; replaces the list)', collect)
     .option('--no-components', 'leave components out')
-    .option('--every <seconds>', "members' sync interval in seconds")
+    .option('--every <interval>', `members' sync interval: ${DURATION_FORMS}`)
     .option('--cron <expression>', "members' sync schedule as cron")
     .option('--no-schedule', 'no pool schedule (members keep their own)')
     .option('--user <user>', 'shared username at the members')
@@ -95,7 +96,7 @@ function templateOptions(command: Command): Command {
 function templateFrom(options: TemplateOptions, command: Command): Partial<Record<keyof PoolTemplate, unknown>> {
   const given = (name: string) => command.getOptionValueSource(name) === 'cli';
   if (options.every !== undefined && options.cron !== undefined) {
-    throw new SluiceError('BAD_SCHEDULE', 'Give either --every SECONDS or --cron EXPRESSION', { fix: 'sluice pool update NAME --every 600' });
+    throw new SluiceError('BAD_SCHEDULE', 'Give either --every INTERVAL or --cron EXPRESSION', { fix: 'sluice pool update NAME --every 600' });
   }
   return {
     ...(options.resource ? { resources: options.resource } : {}),
@@ -105,7 +106,7 @@ function templateFrom(options: TemplateOptions, command: Command): Partial<Recor
     ...(options.conflictPolicy ? { conflict_policy: options.conflictPolicy } : {}),
     ...(options.filter ? { filters: options.filter } : {}),
     ...(given('components') ? { components: options.components !== false } : {}),
-    ...(options.every !== undefined ? { schedule: { interval_seconds: Number(options.every) } } : {}),
+    ...(options.every !== undefined ? { schedule: { interval_seconds: parseDuration(options.every, '--every') } } : {}),
     ...(options.cron !== undefined ? { schedule: { cron: options.cron } } : {}),
     ...(given('schedule') ? { schedule: null } : {}),
   };
@@ -120,13 +121,13 @@ export function registerPoolCommand(program: Command): void {
   const pool = program.command('pool').description('sync pools, the beacon and gateways discovered on the LAN');
 
   const interest = pool.command('interest').description("this gateway's interest tags (advertised on the LAN)");
-  storeOptions(interest.command('add').argument('<tag>', 'e.g. haiti').option('--direction <direction>', 'download, upload or both', 'both').option('--json', 'print JSON')).action(
+  storeOptions(interest.command('add').description('advertise an interest tag on the LAN; gateways sharing it become pool candidates').argument('<tag>', 'e.g. haiti').option('--direction <direction>', 'download, upload or both', 'both').option('--json', 'print JSON')).action(
     async (tag: string, options: StoreOptions & { direction: 'download' | 'upload' | 'both'; json?: boolean }) => {
       const interests = await withPools(options, (_pools, beacon) => beacon.register(tag, options.direction));
       print(interests, options.json, () => interests.map((i) => `${i.tag}\t${i.direction}\n`).join(''));
     },
   );
-  storeOptions(interest.command('remove').argument('<tag>')).action(async (tag: string, options: StoreOptions) => {
+  storeOptions(interest.command('remove').description('stop advertising an interest tag').argument('<tag>', 'the tag')).action(async (tag: string, options: StoreOptions) => {
     await withPools(options, (_pools, beacon) => beacon.unregister(tag));
     process.stdout.write(`No longer interested in ${tag}\n`);
   });
@@ -173,7 +174,7 @@ export function registerPoolCommand(program: Command): void {
     print(pools, options.json, () => pools.map(poolLine).join(''));
   });
 
-  storeOptions(pool.command('show').argument('<name>').option('--json', 'print JSON')).action(async (name: string, options: StoreOptions & { json?: boolean }) => {
+  storeOptions(pool.command('show').description("a pool's tags, template and members").argument('<name>', 'pool').option('--json', 'print JSON')).action(async (name: string, options: StoreOptions & { json?: boolean }) => {
     const found = await withPools(options, (pools) => pools.get(name));
     print(found, options.json, () => poolLine(found));
   });
@@ -187,7 +188,9 @@ export function registerPoolCommand(program: Command): void {
     async (name: string, options: StoreOptions & { all?: boolean; json?: boolean }) => {
       const candidates = await withPools(options, (pools) => pools.candidates(name, { includeRejected: options.all === true }));
       print(candidates, options.json, () =>
-        candidates.map((c) => `${c.name}\t${c.uuid}\t${c.url}\ttags: ${c.shared_tags.join(',')}\ttables: ${c.tables.join(',') || '-'}\t${c.status}\n`).join(''),
+        candidates.length === 0
+          ? `No candidates for pool ${name}${options.all ? '' : ' (pool candidates --all includes rejected ones)'}: no gateway heard on the LAN shares its tags yet (sluice discover lists those heard)\n`
+          : candidates.map((c) => `${c.name}\t${c.uuid}\t${c.url}\ttags: ${c.shared_tags.join(',')}\ttables: ${c.tables.join(',') || '-'}\t${c.status}\n`).join(''),
       );
     },
   );
@@ -213,7 +216,7 @@ export function registerPoolCommand(program: Command): void {
     print(repository, options.json, () => `Accepted ${repository.name} (${repository.uuid}) into pool ${name}\n`);
   });
 
-  storeOptions(pool.command('reject').argument('<name>', 'pool').argument('<uuid>')).action(async (name: string, uuid: string, options: StoreOptions) => {
+  storeOptions(pool.command('reject').description('turn a candidate down: it is no longer proposed (pool candidates --all still lists it)').argument('<name>', 'pool').argument('<uuid>', "the candidate's uuid")).action(async (name: string, uuid: string, options: StoreOptions) => {
     await withPools(options, (pools) => pools.reject(name, uuid));
     process.stdout.write(`Rejected ${uuid} for pool ${name}\n`);
   });

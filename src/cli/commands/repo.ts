@@ -8,10 +8,11 @@ import { createInterface } from 'node:readline/promises';
 import type { Command } from 'commander';
 import { SluiceError } from '../../errors.js';
 import type { RepositoryInput, RepositoryPatch } from '../../sync/repository-registry.js';
+import { isSourceType } from '../../ushahidi/sources.js';
+import { BYTES_PER_SECOND_RANGE, PAGE_SIZE_RANGE } from '../../transports/low-bandwidth-settings.js';
+import { DURATION_FORMS, parseDuration } from '../durations.js';
+import { EXIT } from '../exit-codes.js';
 import { addGatewayOptions, withSyncCommands, type GatewayOptions } from './sync.js';
-
-/** Exit code when the operator answers no: nothing was sent or stored. */
-const DECLINED = 1;
 
 interface RepoAddOptions extends GatewayOptions {
   user?: string;
@@ -34,6 +35,7 @@ interface RepoSetOptions extends GatewayOptions {
   wireFormat?: string;
   pageSize?: string;
   maxBytesPerSecond?: string;
+  mapping?: string;
   json?: boolean;
 }
 
@@ -45,10 +47,12 @@ function addLowBandwidthOptions(command: Command): Command {
     .option('--max-bytes-per-second <bytes>', 'bandwidth cap for this peer (compressed bytes)');
 }
 
-function wholeNumber(text: string, flag: string): number {
+/** Checked here as well as in the registry, so the fix speaks of flags and "none", not JSON null. */
+function wholeNumber(text: string, flag: string, range: { min: number; max: number }): number {
   const number = Number(text);
-  if (!/^\d+$/.test(text.trim()) || !Number.isSafeInteger(number)) {
-    throw new SluiceError('CLI_BAD_OPTION', `${flag} ${text} is not a whole number`, { status: 400, fix: `Give ${flag} a number such as 500` });
+  const clears = flag === '--page-size' || flag === '--max-bytes-per-second' ? ` (in repo set, ${flag} none removes it)` : '';
+  if (!/^\d+$/.test(text.trim()) || !Number.isSafeInteger(number) || number < range.min || number > range.max) {
+    throw new SluiceError('CLI_BAD_OPTION', `${flag} ${text} is not a whole number from ${range.min} to ${range.max}`, { status: 400, fix: `Give ${flag} a number from ${range.min} to ${range.max}${clears}` });
   }
   return number;
 }
@@ -59,23 +63,42 @@ function lowBandwidthInput(options: { wireFormat?: string; pageSize?: string; ma
   }
   return {
     ...(options.wireFormat === undefined ? {} : { wire_format: options.wireFormat }),
-    ...(options.pageSize === undefined ? {} : { page_size: wholeNumber(options.pageSize, '--page-size') }),
-    ...(options.maxBytesPerSecond === undefined ? {} : { max_bytes_per_second: wholeNumber(options.maxBytesPerSecond, '--max-bytes-per-second') }),
+    ...(options.pageSize === undefined ? {} : { page_size: wholeNumber(options.pageSize, '--page-size', PAGE_SIZE_RANGE) }),
+    ...(options.maxBytesPerSecond === undefined ? {} : { max_bytes_per_second: wholeNumber(options.maxBytesPerSecond, '--max-bytes-per-second', BYTES_PER_SECOND_RANGE) }),
   };
 }
 
+/**
+ * Asks a yes/no question on stderr. Stdin ending before any answer (a script, `< /dev/null`) is a
+ * usage error rather than a "no": the caller most likely forgot --yes.
+ */
 async function confirm(question: string): Promise<boolean> {
   const prompt = createInterface({ input: process.stdin, output: process.stderr, terminal: false });
   try {
     process.stderr.write(question);
-    const answer = await new Promise<string>((resolve) => {
+    const answer = await new Promise<string | undefined>((resolve) => {
       prompt.once('line', resolve);
-      prompt.once('close', () => resolve(''));
+      prompt.once('close', () => resolve(undefined));
     });
+    if (answer === undefined) {
+      process.stderr.write('\n');
+      throw new SluiceError('NO_ANSWER', 'No answer to the confirmation question (stdin ended); nothing was sent or stored', {
+        status: 400,
+        fix: 'Answer y at the prompt, or pass --yes once you have checked the uuid shown',
+      });
+    }
     return /^y(es)?$/i.test(answer.trim());
   } finally {
     prompt.close();
   }
+}
+
+function repositoryExists(message: string, name: string): SluiceError {
+  const word = /^[\w.@-]+$/.test(name) ? name : `'${name.replace(/'/g, "'\\''")}'`;
+  return new SluiceError('REPOSITORY_EXISTS', `${message}; nothing was changed`, {
+    status: 409,
+    fix: `Change it with sluice repo set ${word} (e.g. --peer-url, --name), or remove it first with sluice repo remove ${word}`,
+  });
 }
 
 export function registerRepoCommand(program: Command): void {
@@ -100,7 +123,15 @@ export function registerRepoCommand(program: Command): void {
       throw new SluiceError('BAD_REPOSITORY', 'Give both --user and --password, or neither', { fix: 'sluice repo add NAME URL --user U --password P' });
     }
     const added = await withSyncCommands(options, async (commands) => {
+      // A repository the peer registered itself (no URL yet) is completed by adding it here; one
+      // added before is changed with repo set, not added again.
+      const existing = await commands.listRepositories();
+      const sameName = existing.find((repository) => repository.name.toLowerCase() === name.toLowerCase());
+      if (sameName?.url !== undefined) throw repositoryExists(`A repository is already called "${sameName.name}" (${sameName.uuid} at ${sameName.url})`, sameName.name);
       const found = await commands.fingerprint(url, options.proxy);
+      if (sameName && found && found.uuid !== sameName.uuid) throw repositoryExists(`A repository is already called "${sameName.name}" (${sameName.uuid})`, sameName.name);
+      const samePeer = found && existing.find((repository) => repository.uuid === found.uuid);
+      if (samePeer?.url !== undefined) throw repositoryExists(`The peer at ${url} (${found!.uuid}) is added already, as "${samePeer.name}"`, samePeer.name);
       if (found) {
         process.stdout.write(`The peer at ${url} is ${found.uuid}${found.name ? ` ("${found.name}")` : ''} (Sluice)\n`);
       } else {
@@ -130,7 +161,7 @@ export function registerRepoCommand(program: Command): void {
     });
     if (!added) {
       process.stderr.write('Cancelled; nothing was sent or stored.\n');
-      process.exitCode = DECLINED;
+      process.exitCode = EXIT.DECLINED;
       return;
     }
     if (options.json) process.stdout.write(`${JSON.stringify(added, null, 2)}\n`);
@@ -148,6 +179,7 @@ export function registerRepoCommand(program: Command): void {
         .option('--proxy <url>', 'HTTP proxy for this peer ("none" to use the default)')
         .option('--accept-push', 'accept pushes from this peer')
         .option('--no-accept-push', 'refuse pushes from this peer')
+        .option('--mapping <instance>', 'apply mappings/<instance>.json to every sync with this peer ("none" unlinks); it must exist and compile')
         .option('--json', 'print the repository as JSON'),
     ),
   ).action(async (reference: string, options: RepoSetOptions) => {
@@ -166,12 +198,28 @@ export function registerRepoCommand(program: Command): void {
       ...(cleared(options.pageSize) ? { page_size: null } : {}),
       ...(cleared(options.maxBytesPerSecond) ? { max_bytes_per_second: null } : {}),
     };
-    if (Object.keys(patch).length === 0) {
+    const mapping = options.mapping === undefined ? undefined : cleared(options.mapping) ? null : options.mapping;
+    if (Object.keys(patch).length === 0 && mapping === undefined) {
       throw new SluiceError('CLI_BAD_OPTION', 'Nothing to change', { status: 400, fix: 'Give at least one option, e.g. --page-size 200; see sluice repo set --help' });
     }
-    const changed = await withSyncCommands(options, (commands) => commands.updateRepository(reference, patch));
+    const changed = await withSyncCommands(options, async (commands) => {
+      const target = (await commands.listRepositories()).find((repository) => repository.uuid === reference || repository.name === reference);
+      if (target && isSourceType(target.apitype) && patch.wire_format !== undefined) {
+        throw new SluiceError('NOT_A_PEER', `${target.name} is an Ushahidi source (${target.apitype}), polled through the Ushahidi API: --wire-format applies to Eden and Sluice peers only`, {
+          status: 400,
+          fix: `Leave out --wire-format; sluice source --help lists what a source can change`,
+        });
+      }
+      // The mapping is checked (and linked) first: a missing or broken one leaves everything as it was.
+      if (mapping !== undefined) await commands.linkMapping(reference, mapping);
+      if (Object.keys(patch).length > 0) return commands.updateRepository(reference, patch);
+      return (await commands.listRepositories()).find((repository) => repository.uuid === reference || repository.name === reference)!;
+    });
     if (options.json) process.stdout.write(`${JSON.stringify(changed, null, 2)}\n`);
-    else process.stdout.write(`Changed ${changed.name} (${changed.uuid}).\n`);
+    else {
+      process.stdout.write(`Changed ${changed.name} (${changed.uuid}).\n`);
+      if (mapping !== undefined) process.stdout.write(mapping === null ? 'No mapping is applied to its syncs now.\n' : `Its syncs apply the mapping ${mapping} from the next run.\n`);
+    }
   });
 
   addGatewayOptions(repo.command('list').description('list repositories').option('--json', 'print JSON')).action(async (options: GatewayOptions & { json?: boolean }) => {
@@ -197,16 +245,16 @@ export function registerRepoCommand(program: Command): void {
       .command('schedule')
       .description('run the sync of a repository on a schedule (the worker runs it)')
       .argument('<repository>', 'name or uuid')
-      .option('--every <seconds>', 'interval in seconds (Eden default 600)')
-      .option('--cron <expression>', 'cron expression, e.g. "*/10 * * * *"')
+      .option('--every <interval>', `interval: ${DURATION_FORMS}; Eden's default is 10m`)
+      .option('--cron <expression>', 'cron expression of five fields (minute hour day month weekday) or six (seconds first), e.g. "*/10 * * * *"')
       .option('--disable', 'keep the schedule but do not run it'),
   ).action(async (reference: string, options: GatewayOptions & { every?: string; cron?: string; disable?: boolean }) => {
     if ((options.every === undefined) === (options.cron === undefined)) {
-      throw new SluiceError('BAD_SCHEDULE', 'Give either --every SECONDS or --cron EXPRESSION', { fix: 'sluice repo schedule NAME --every 600' });
+      throw new SluiceError('BAD_SCHEDULE', 'Give either --every INTERVAL or --cron EXPRESSION', { fix: 'sluice repo schedule NAME --every 10m' });
     }
     const job = await withSyncCommands(options, (commands) =>
       commands.setSchedule(reference, {
-        ...(options.every === undefined ? {} : { interval_seconds: Number(options.every) }),
+        ...(options.every === undefined ? {} : { interval_seconds: parseDuration(options.every, '--every') }),
         ...(options.cron === undefined ? {} : { cron: options.cron }),
         enabled: !options.disable,
       }),

@@ -15,6 +15,7 @@ import { createSyncRuntime } from '../../sync/runtime.js';
 import { isSourceType, type SourceView, type UshahidiSources } from '../../ushahidi/sources.js';
 import { configFrom } from '../context.js';
 import { exitCodeForRun } from './sync.js';
+import { DURATION_FORMS, parseDuration } from '../durations.js';
 
 interface DataOptions {
   data?: string;
@@ -42,12 +43,11 @@ async function withSources<T>(options: DataOptions, work: (sources: UshahidiSour
 }
 
 function seconds(value: string, what: string): number {
-  if (!/^\d+$/.test(value)) throw new SluiceError('BAD_SOURCE', `${what} "${value}" is not a whole number of seconds`, { fix: 'e.g. 300 (0 for none)' });
-  return Number(value);
+  return parseDuration(value, what, { allowZero: true });
 }
 
 function describe(source: SourceView): string {
-  return `${source.name}\t${source.uuid}\t${source.type}\t${source.url}\t→ ${source.resource} (status in ${source.status_field}${source.mapping ? `, mapping ${source.mapping}` : ''})`;
+  return `${source.name}\t${source.uuid}\t${source.type}\t${source.url}\t→ ${source.resource} (triage status in field ${source.status_field}${source.mapping ? `, mapping ${source.mapping}` : ''})`;
 }
 
 interface AddOptions extends DataOptions {
@@ -82,8 +82,8 @@ export function registerSourceCommand(program: Command): void {
       .option('--mapping <instance>', "value mapping mappings/<instance>.json (categories → incident types, statuses)")
       .option('--time-zone <zone>', "v2: the deployment's site_timezone (its dates carry none)")
       .option('--page-size <n>', 'posts per page', '500')
-      .option('--every <seconds>', 'poll every so many seconds (default 300; 0: no schedule)')
-      .option('--reconcile-every <seconds>', 'compare every status every so many seconds (default 3600; 0: never)')
+      .option('--every <interval>', `poll interval: ${DURATION_FORMS} (default 5m; 0: no schedule)`)
+      .option('--reconcile-every <interval>', 'compare every status at this interval, e.g. 1h (the default; 0: never)')
       .option('--no-check', 'store without logging in first')
       .option('--json', 'print the source as JSON'),
   ).action(async (name: string, url: string, options: AddOptions) => {

@@ -14,6 +14,7 @@ import { createLogger, type Logger } from '../../logger.js';
 import { systemClock } from '../../s3xml/timestamps.js';
 import type { JobRecord, RunRecord, Store, SyncTaskRecord } from '../../store/store.js';
 import type { PeerIdentity, RepositoryInput, RepositoryPatch, RepositoryView } from '../../sync/repository-registry.js';
+import { createMappingLinker } from '../../sync/mapping-link.js';
 import { createSyncRuntime, type SyncRuntime } from '../../sync/runtime.js';
 import { NETWORK_FAILURE_CODES, offlineFallback } from '../../sync/run.js';
 import type { ScheduleInput, TaskInput } from '../../sync/task-registry.js';
@@ -31,6 +32,8 @@ export interface GatewayOptions {
 }
 
 export interface RunReport {
+  /** `sync`, `ushahidi`…; absent from older gateways' answers. */
+  kind?: string;
   status: RunRecord['status'];
   counts: Record<string, number>;
   message?: string;
@@ -45,8 +48,17 @@ export interface SyncCommands {
   listRepositories(): Promise<RepositoryView[]>;
   removeRepository(reference: string): Promise<void>;
   updateRepository(reference: string, patch: RepositoryPatch): Promise<RepositoryView>;
+  /** Links a mapping instance (checked: it must exist and compile) or, with null, unlinks. */
+  linkMapping(reference: string, instance: string | null): Promise<void>;
   setSchedule(reference: string, input: ScheduleInput): Promise<JobRecord>;
   addTask(reference: string, resource: string, input: TaskInput): Promise<SyncTaskRecord>;
+  /** Changes the task of `resource` with the repository (TASK_NOT_FOUND when there is none). */
+  updateTask(reference: string, resource: string, input: TaskInput): Promise<SyncTaskRecord>;
+  /**
+   * Tables this gateway holds or has heard the peer advertise (LAN discovery); undefined when it
+   * cannot tell (through --url).
+   */
+  knownTables(reference: string): Promise<string[] | undefined>;
   listTasks(reference?: string): Promise<SyncTaskRecord[]>;
   removeTask(id: string): Promise<void>;
   syncNow(reference: string): Promise<RunReport>;
@@ -80,8 +92,19 @@ async function withLocal<T>(options: GatewayOptions, work: (commands: SyncComman
       listRepositories: () => sync.repositories.list(),
       removeRepository: (reference) => sync.repositories.remove(reference),
       updateRepository: (reference, patch) => sync.repositories.update(reference, patch),
+      async linkMapping(reference, instance) {
+        await createMappingLinker({ store, clock: systemClock, mappingsDir: config.mappingsDir, repositories: sync.repositories }).link(reference, instance);
+      },
       setSchedule: (reference, input) => sync.tasks.setSchedule(reference, input),
       addTask: (reference, resource, input) => sync.tasks.add(reference, resource, input),
+      async updateTask(reference, resource, input) {
+        return sync.tasks.update(taskOf(await sync.tasks.list(reference), reference, resource).id, input);
+      },
+      async knownTables(reference) {
+        const repository = await sync.repositories.resolve(reference);
+        const advertised = (await store.getDiscoveredGateway(repository.uuid))?.advert['tables'];
+        return [...(await store.resources()).map((entry) => entry.resource), ...(Array.isArray(advertised) ? advertised.filter((table): table is string => typeof table === 'string') : [])];
+      },
       listTasks: (reference) => sync.tasks.list(reference),
       removeTask: (id) => sync.tasks.remove(id),
       async syncNow(reference) {
@@ -105,6 +128,7 @@ async function localIdentity(store: Store, configuredName: string): Promise<{ uu
 function report(run: RunRecord): RunReport {
   return {
     id: run.id,
+    kind: run.kind,
     status: run.status,
     counts: run.counts,
     ...(run.message === undefined ? {} : { message: run.message }),
@@ -133,12 +157,25 @@ async function withRemote<T>(options: GatewayOptions, work: (commands: SyncComma
       throw new SluiceError('PEER_UNAVAILABLE', `The gateway at ${base} cannot be reached: ${(error as Error).message}`, { status: 502, fix: 'Check --url and that the gateway runs' });
     }
     const text = await response.text();
-    const parsed: unknown = text ? JSON.parse(text) : undefined;
+    let parsed: unknown;
+    try {
+      parsed = text ? JSON.parse(text) : undefined;
+    } catch {
+      throw new SluiceError('GATEWAY_BAD_RESPONSE', `${method} ${base}${path} answered HTTP ${response.status} with something other than JSON`, {
+        status: 502,
+        fix: 'Check that --url is the base URL of a Sluice gateway, e.g. http://127.0.0.1:8080',
+      });
+    }
     if (!response.ok) {
       const failure = (parsed ?? {}) as { code?: string; message?: string; fix?: string };
+      // The gateway's fix speaks of HTTP; here the credentials come from flags or the environment.
+      const fix =
+        response.status === 401
+          ? `Check --api-user and --api-password (by default SLUICE_ADMIN_USER, else "admin", and SLUICE_ADMIN_PASSWORD); ${user} was ${failure.code === 'AUTH_REQUIRED' ? 'not sent' : 'refused'} by ${base}`
+          : failure.fix;
       throw new SluiceError(failure.code ?? 'GATEWAY_ERROR', failure.message ?? `HTTP ${response.status}`, {
         status: response.status,
-        ...(failure.fix ? { fix: failure.fix } : {}),
+        ...(fix ? { fix } : {}),
       });
     }
     return parsed as R;
@@ -171,8 +208,19 @@ async function withRemote<T>(options: GatewayOptions, work: (commands: SyncComma
       if (!found) throw new SluiceError('REPOSITORY_NOT_FOUND', `No repository named ${reference}`, { status: 404, fix: 'See `sluice repo list`' });
       return call('PATCH', `/api/repositories/${ref(found.uuid)}`, patch);
     },
+    async linkMapping(reference, instance) {
+      const all = await call<RepositoryView[]>('GET', '/api/repositories');
+      const found = all.find((repository) => repository.uuid === reference || repository.name === reference);
+      if (!found) throw new SluiceError('REPOSITORY_NOT_FOUND', `No repository named ${reference}`, { status: 404, fix: 'See `sluice repo list`' });
+      await call('PATCH', `/api/repositories/${ref(found.uuid)}`, { mapping: instance });
+    },
     setSchedule: (reference, input) => call('PUT', `/api/repositories/${ref(reference)}/schedule`, input),
     addTask: (reference, resource, input) => call('POST', `/api/repositories/${ref(reference)}/tasks`, { resource, ...input }),
+    async updateTask(reference, resource, input) {
+      const task = taskOf(await call<SyncTaskRecord[]>('GET', `/api/repositories/${ref(reference)}/tasks`), reference, resource);
+      return call('PATCH', `/api/tasks/${ref(task.id)}`, input);
+    },
+    knownTables: async () => undefined,
     listTasks: (reference) => (reference === undefined ? listAllTasks(call) : call('GET', `/api/repositories/${ref(reference)}/tasks`)),
     removeTask: (id) => call('DELETE', `/api/tasks/${ref(id)}`),
     async syncNow(reference) {
@@ -180,6 +228,14 @@ async function withRemote<T>(options: GatewayOptions, work: (commands: SyncComma
       return report({ ...run, captures: [] });
     },
   });
+}
+
+function taskOf(tasks: SyncTaskRecord[], reference: string, resource: string): SyncTaskRecord {
+  const task = tasks.find((candidate) => candidate.resource === resource);
+  if (!task) {
+    throw new SluiceError('TASK_NOT_FOUND', `${reference} has no task for ${resource}`, { status: 404, fix: `Add one with sluice task add ${reference} ${resource}; sluice task list ${reference} shows the others` });
+  }
+  return task;
 }
 
 async function listAllTasks(call: <R>(method: string, path: string) => Promise<R>): Promise<SyncTaskRecord[]> {
@@ -222,10 +278,16 @@ export function registerSyncCommand(program: Command): void {
       process.stdout.write(`${JSON.stringify(run, null, 2)}\n`);
     } else {
       const counts = run.counts;
+      // An Ushahidi poll counts posts in, but the records it writes (tickets, locations, incident
+      // types) in created/updated: say which is which.
       process.stdout.write(
-        `${repository}: ${run.status} in ${run.duration_ms ?? 0} ms; pulled ${counts.pull_records ?? 0} (${counts.pull_created ?? 0} created, ${counts.pull_updated ?? 0} updated, ${
-          counts.pull_deleted ?? 0
-        } deleted), pushed ${counts.push_records ?? 0}; ${(counts.pull_conflicts ?? 0) + (counts.push_conflicts ?? 0)} conflicts\n`,
+        run.kind?.startsWith('ushahidi')
+          ? `${repository}: ${run.status} in ${run.duration_ms ?? 0} ms; polled ${counts.pull_records ?? 0} posts (records written: ${counts.pull_created ?? 0} created, ${
+              counts.pull_updated ?? 0
+            } updated, ${counts.pull_unchanged ?? 0} unchanged), pushed ${counts.push_updated ?? 0} status${counts.push_updated === 1 ? '' : 'es'} (${counts.push_skipped ?? 0} already there)\n`
+          : `${repository}: ${run.status} in ${run.duration_ms ?? 0} ms; pulled ${counts.pull_records ?? 0} (${counts.pull_created ?? 0} created, ${counts.pull_updated ?? 0} updated, ${
+              counts.pull_deleted ?? 0
+            } deleted), pushed ${counts.push_records ?? 0}; ${(counts.pull_conflicts ?? 0) + (counts.push_conflicts ?? 0)} conflicts\n`,
       );
       if (run.status !== 'success' && run.message) process.stderr.write(`  ${run.message}\n`);
       if (run.message && NETWORK_FAILURE_CODES.some((code) => run.message!.includes(`${code}:`))) {

@@ -4,10 +4,12 @@ import { once } from 'node:events';
 import path from 'node:path';
 import type { Writable } from 'node:stream';
 import type { Command } from 'commander';
-import { asSluiceError, SluiceError } from '../../errors.js';
+import { SluiceError } from '../../errors.js';
 import { createTransformEngine, type StylesheetRef, type TransformEngine } from '../../transform/engine.js';
 import { configFrom } from '../context.js';
+import { engineLimits } from '../../config.js';
 import { exitCodeFor } from '../exit-codes.js';
+import { describeFailure } from '../failure-report.js';
 import { createProgress } from '../progress.js';
 
 /**
@@ -79,8 +81,16 @@ async function readInput(input: string): Promise<Buffer> {
   return Buffer.concat(chunks);
 }
 
-async function write(out: Writable, text: string): Promise<void> {
-  if (!out.write(text)) await once(out, 'drain');
+/** Writes the output, remembering whether it ended a line (a terminal prompt must not follow it). */
+function outputWriter(out: Writable): { write(text: string): Promise<void>; endsLine(): boolean } {
+  let last = '\n';
+  return {
+    async write(text) {
+      if (text.length > 0) last = text[text.length - 1]!;
+      if (!out.write(text)) await once(out, 'drain');
+    },
+    endsLine: () => last === '\n',
+  };
 }
 
 async function run(input: string, options: TransformCommandOptions, engine: TransformEngine): Promise<void> {
@@ -88,6 +98,7 @@ async function run(input: string, options: TransformCommandOptions, engine: Tran
   const params = parseParams(options.param ?? []);
   const temporary = options.output ? `${options.output}.partial` : undefined;
   const out: Writable = temporary ? createWriteStream(temporary) : process.stdout;
+  const writer = outputWriter(out);
   try {
     if (options.chunked) {
       if (input === '-' && options.chunkContext) {
@@ -106,14 +117,16 @@ async function run(input: string, options: TransformCommandOptions, engine: Tran
           ...(batchRecords ? { batchRecords } : {}),
           onProgress: ({ bytes }) => progress.update(Math.min(bytes, total)),
         },
-        (text) => write(out, text),
+        (text) => writer.write(text),
       );
       progress.stop();
     } else {
       const result = await engine.transform({ stylesheet, input: await readInput(input), params, jsonInput: options.jsonInput ?? false });
       for (const message of result.messages) process.stderr.write(`xsl:message: ${message}\n`);
-      await write(out, result.output);
+      await writer.write(result.output);
     }
+    // Files keep the stylesheet's bytes exactly; on stdout the output ends its line.
+    if (!temporary && !writer.endsLine()) await writer.write('\n');
     if (temporary) {
       out.end();
       await once(out, 'finish');
@@ -156,18 +169,13 @@ export function registerTransformCommand(program: Command): void {
           cacheDir: path.join(config.dataDir, 'cache', 'xslt'),
           ...(workers ? { workers, batchWorkers: workers } : {}),
           ...(timeoutMs ? { timeoutMs } : {}),
+          ...engineLimits(config),
         });
         await run(input, options, engine);
       } catch (error) {
-        // Reported here rather than thrown, so the exit status and the "CODE: message" line are
-        // the same whichever entry point runs the command.
-        const errno = (error as NodeJS.ErrnoException | null)?.code;
-        const failure =
-          !(error instanceof SluiceError) && typeof errno === 'string' && errno.startsWith('E')
-            ? new SluiceError('FILE_ERROR', (error as Error).message, { fix: 'Check the file names and permissions' })
-            : asSluiceError(error);
-        process.stderr.write(`sluice: ${failure.code}: ${failure.message}\n`);
-        if (failure.fix) process.stderr.write(`  what to do: ${failure.fix}\n`);
+        // Reported here rather than thrown, so the engine is closed before the report; the exit
+        // status and the report are the same as for every other command.
+        process.stderr.write(describeFailure(error));
         process.exitCode = exitCodeFor(error);
       } finally {
         await engine?.close();

@@ -21,7 +21,7 @@ const templateSchema: JsonSchema = {
     strategy: { type: 'array', items: { type: 'string', enum: ['create', 'update', 'delete', 'merge'] }, uniqueItems: true },
     update_policy: { oneOf: [POLICY, { type: 'object', required: ['__default__'], additionalProperties: POLICY }] },
     conflict_policy: POLICY,
-    filters: { type: 'array', items: { type: 'string', pattern: '^[^=]+=.*$', maxLength: 1024 }, maxItems: 50 },
+    filters: { type: 'array', items: { type: 'string', pattern: '^[^=]+=.*$', maxLength: 1024, description: 'Eden URL filter ~.field__op=value, e.g. ~.obsolete=False' }, maxItems: 50 },
     components: { type: 'boolean' },
     schedule: {
       oneOf: [

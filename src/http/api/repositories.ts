@@ -4,8 +4,10 @@
  * document).
  */
 import type { Request } from 'express';
+import { SluiceError } from '../../errors.js';
 import { repositoryView, type RepositoryPatch } from '../../sync/repository-registry.js';
 import type { SyncModule } from '../../sync/sync-module.js';
+import type { MappingLinker } from '../../sync/mapping-link.js';
 import { runSummary } from './sync-api.js';
 import type { ApiRegistry, JsonSchema } from './schema-registry.js';
 import { BYTES_PER_SECOND_RANGE, PAGE_SIZE_RANGE, WIRE_FORMATS, type WireFormat } from '../../transports/low-bandwidth-settings.js';
@@ -80,6 +82,7 @@ const repositoryPatch: JsonSchema = {
     wire_format: WIRE_FORMAT,
     max_bytes_per_second: { ...MAX_BYTES_PER_SECOND, type: ['integer', 'null'] },
     page_size: { ...PAGE_SIZE, type: ['integer', 'null'] },
+    mapping: { type: ['string', 'null'], minLength: 1, maxLength: 128, description: 'mapping instance (mappings/<instance>.json) applied to every sync; null unlinks' },
   },
 };
 
@@ -90,7 +93,7 @@ const taskSettings = {
     oneOf: [POLICY, { type: 'object', required: ['__default__'], additionalProperties: POLICY }],
   },
   conflict_policy: POLICY,
-  filters: { type: 'array', items: { type: 'string', pattern: '^[^=]+=.*$', maxLength: 1024 }, maxItems: 50 },
+  filters: { type: 'array', items: { type: 'string', pattern: '^[^=]+=.*$', maxLength: 1024, description: 'Eden URL filter ~.field__op=value, e.g. ~.obsolete=False' }, maxItems: 50 },
   components: { type: 'boolean' },
 };
 
@@ -124,7 +127,8 @@ function param(req: Request, name: string): string {
   return String(req.params[name]);
 }
 
-export function registerRepositoryRoutes(api: ApiRegistry, sync: SyncModule): void {
+/** `mappings` links repositories to mapping instances (PATCH {"mapping"}); without it the key is refused. */
+export function registerRepositoryRoutes(api: ApiRegistry, sync: SyncModule, mappings?: MappingLinker): void {
   api.route({ method: 'get', path: '/api/repositories', summary: 'List repositories (never their passwords)', roles: ['viewer', 'integrator'], tag: TAG, response: { type: 'array', items: repositorySchema } }, async (_req, res) => {
     res.json(await sync.repositories.list());
   });
@@ -182,7 +186,15 @@ export function registerRepositoryRoutes(api: ApiRegistry, sync: SyncModule): vo
   });
 
   api.route({ method: 'patch', path: '/api/repositories/:uuid', summary: 'Change a repository', roles: ['integrator'], tag: TAG, body: repositoryPatch, response: repositorySchema }, async (req, res) => {
-    res.json(await sync.repositories.update(param(req, 'uuid'), req.body as RepositoryPatch));
+    const { mapping, ...patch } = req.body as RepositoryPatch & { mapping?: string | null };
+    if (mapping !== undefined) {
+      if (!mappings) throw new SluiceError('MAPPING_UNAVAILABLE', 'This gateway cannot link mappings through the API', { status: 501 });
+      // Checked before anything changes, linked after the rest of the patch is accepted.
+      if (mapping !== null) await mappings.check(mapping);
+    }
+    const view = Object.keys(patch).length > 0 ? await sync.repositories.update(param(req, 'uuid'), patch) : repositoryView(await sync.repositories.resolve(param(req, 'uuid')));
+    if (mapping !== undefined) await mappings!.link(view.uuid, mapping);
+    res.json(view);
   });
 
   api.route({ method: 'delete', path: '/api/repositories/:uuid', summary: 'Remove a repository with its tasks and schedule', roles: ['integrator'], tag: TAG }, async (req, res) => {

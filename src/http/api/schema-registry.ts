@@ -2,10 +2,13 @@
  * Admin API routes are declared with their JSON Schemas: the same schema validates the body (ajv)
  * and describes the route in the OpenAPI document served at /api/openapi.json.
  */
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import { Ajv, type ValidateFunction } from 'ajv';
 import addFormatsModule from 'ajv-formats';
 import express, { type NextFunction, type Request, type Response, type Router } from 'express';
 import type { Authenticator, Role } from '../../auth/users.js';
+import { repoRoot } from '../../config.js';
 import { SluiceError } from '../../errors.js';
 import { requireUser } from '../basic-auth.js';
 
@@ -29,14 +32,36 @@ export interface ApiRouteSpec {
 
 export type ApiHandler = (req: Request, res: Response) => Promise<void> | void;
 
+export interface ApiDocumentInfo {
+  title: string;
+  version: string;
+}
+
+export const OPENAPI_PATH = '/api/openapi.json';
+
+let packageVersion: string | undefined;
+
+function sluiceVersion(): string {
+  packageVersion ??= (JSON.parse(readFileSync(path.join(repoRoot, 'package.json'), 'utf8')) as { version: string }).version;
+  return packageVersion;
+}
+
 export class ApiRegistry {
   readonly ajv = new Ajv({ allErrors: true, useDefaults: true, coerceTypes: false, strict: false });
   private readonly specs: ApiRouteSpec[] = [];
   private readonly router = express.Router();
 
-  constructor(private readonly authenticator: Authenticator) {
+  constructor(
+    private readonly authenticator: Authenticator,
+    options: { info?: ApiDocumentInfo } = {},
+  ) {
     addFormats(this.ajv);
     this.router.use('/api', express.json({ limit: '2mb' }));
+    // Public on purpose: it describes request shapes and required roles, never data, and every
+    // INVALID_BODY answer points here, including to scripts that have not got credentials right yet.
+    this.router.get(OPENAPI_PATH, (_req: Request, res: Response) => {
+      res.json(this.openApi(options.info ?? { title: 'Sluice admin API', version: sluiceVersion() }));
+    });
   }
 
   route(spec: ApiRouteSpec, handler: ApiHandler): void {
@@ -64,14 +89,14 @@ export class ApiRegistry {
   openApi(info: { title: string; version: string }): Record<string, unknown> {
     const paths: Record<string, Record<string, unknown>> = {};
     for (const spec of this.specs) {
-      const path = spec.path.replace(/:([A-Za-z_]+)/g, '{$1}');
+      const openApiPath = spec.path.replace(/:([A-Za-z_]+)/g, '{$1}');
       const params = [...spec.path.matchAll(/:([A-Za-z_]+)/g)].map((m) => ({
         name: m[1],
         in: 'path',
         required: true,
         schema: { type: 'string' },
       }));
-      (paths[path] ??= {})[spec.method] = {
+      (paths[openApiPath] ??= {})[spec.method] = {
         summary: spec.summary,
         tags: spec.tag ? [spec.tag] : undefined,
         parameters: params.length ? params : undefined,
@@ -84,7 +109,17 @@ export class ApiRegistry {
         },
       };
     }
-    return { openapi: '3.1.0', info, paths };
+    paths[OPENAPI_PATH] = {
+      get: { summary: 'This document (no sign-in needed)', security: [], responses: { 200: { description: 'OpenAPI 3.1 document' } } },
+    };
+    return {
+      openapi: '3.1.0',
+      info,
+      // Console sessions (cookie) work too; scripts use Basic with the Sluice user's email and password.
+      components: { securitySchemes: { basic: { type: 'http', scheme: 'basic' } } },
+      security: [{ basic: [] }],
+      paths,
+    };
   }
 }
 
@@ -101,7 +136,7 @@ function bodyValidator(validate: ValidateFunction) {
       throw new SluiceError('INVALID_BODY', `request body is invalid: ${describeErrors(validate)}`, {
         status: 400,
         details: { errors: validate.errors },
-        fix: 'See /api/openapi.json for the expected body',
+        fix: `See ${OPENAPI_PATH} for the expected body`,
       });
     }
   };

@@ -5,6 +5,7 @@ import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { Command } from 'commander';
 import { registerMappingCommand } from '../../../src/cli/commands/mapping.js';
+import { describeFailure } from '../../../src/cli/failure-report.js';
 import { isSluiceError } from '../../../src/errors.js';
 import { generateMappingXslt } from '../../../src/formats/mapping-generator.js';
 import { validateMappingDocument } from '../../../src/formats/mapping-document.js';
@@ -19,7 +20,8 @@ async function sluice(args: string[]): Promise<{ stdout: string; stderr: string;
     await program.parseAsync(['node', 'sluice', ...args]);
     return output;
   } catch (error) {
-    return { ...output, error };
+    // What bin.ts prints for a failed command (main.ts's one report).
+    return { ...output, stderr: output.stderr + describeFailure(error), error };
   }
 }
 
@@ -49,13 +51,24 @@ describe('sluice mapping compile', () => {
     assert.equal((await stat(xslPath)).mtimeMs, before);
   });
 
-  it('lists every problem of an invalid document and fails with MAPPING_INVALID', async () => {
+  it('lists every problem of an invalid document once, with the values an enum allows, and fails with MAPPING_INVALID', async () => {
     await writeFile(path.join(dir, 'broken.json'), JSON.stringify({ instance: 'broken', resources: [{ local: 'Hospital', fields: [{ local: 'x', inbound: { unmapped: { policy: 'sometimes' } } }] }] }));
     const result = await sluice(['mapping', 'compile', 'broken', '--dir', dir]);
     assert.ok(isSluiceError(result.error) && result.error.code === 'MAPPING_INVALID');
-    assert.match(result.stderr, /^MAPPING_INVALID: .*broken\.json is not valid/);
+    assert.match(result.stderr, /^sluice: MAPPING_INVALID: .*broken\.json is not valid/);
+    assert.equal(result.stderr.match(/MAPPING_INVALID/g)?.length, 1, result.stderr);
+    assert.equal(result.stderr.match(/what to do:/g)?.length, 1, result.stderr);
+    assert.doesNotMatch(result.stderr, /fix:/);
     assert.match(result.stderr, /\/resources\/0\/local must match pattern/);
-    assert.match(result.stderr, /\/resources\/0\/fields\/0\/inbound\/unmapped\/policy must be equal to one of the allowed values/);
+    assert.match(result.stderr, /\/resources\/0\/fields\/0\/inbound\/unmapped\/policy must be equal to one of the allowed values: "pass", "default", "drop", "reject"/);
+  });
+
+  it('names the line and column of a JSON syntax error', async () => {
+    await writeFile(path.join(dir, 'syntax.json'), '{\n  "instance": "syntax",\n  "resources": [,]\n}\n');
+    const result = await sluice(['mapping', 'compile', 'syntax', '--dir', dir]);
+    assert.ok(isSluiceError(result.error) && result.error.code === 'MAPPING_INVALID');
+    assert.match(result.stderr, /syntax\.json is not JSON: line 3, column 17: /);
+    assert.match(result.stderr, /what to do: Correct the JSON syntax at line 3, column 17 of /);
   });
 
   it('refuses a document whose instance is not its file name', async () => {

@@ -47,7 +47,7 @@ describe('sluice transform', () => {
   it('writes the result of --stylesheet to stdout with parameters and exits 0', async () => {
     const outcome = await sluice(['--stylesheet', path.join(FIXTURES, 'engine/behaviours.xsl'), '--param', 'domain=eden.example.org', input]);
     assert.equal(outcome.code, 0, outcome.stderr);
-    assert.equal(outcome.stdout, '<?xml version="1.0" encoding="UTF-8"?><out domain="eden.example.org" resources="9"/>');
+    assert.equal(outcome.stdout, '<?xml version="1.0" encoding="UTF-8"?><out domain="eden.example.org" resources="9"/>\n', 'on stdout the output ends its line');
     assert.match(outcome.stderr, /xsl:message: processing 9 resources/);
   });
 
@@ -57,7 +57,7 @@ describe('sluice transform', () => {
     const chunked = await sluice(['--stylesheet', stylesheet, '--chunked', '--batch', '2', '-o', output, input]);
     assert.equal(chunked.code, 0, chunked.stderr);
     const whole = await sluice(['--stylesheet', stylesheet, input]);
-    assert.equal(await readFile(output, 'utf8'), whole.stdout);
+    assert.equal(`${await readFile(output, 'utf8')}\n`, whole.stdout, 'the file keeps the bytes; stdout adds the final newline');
     assert.equal((whole.stdout.match(/checked="yes"/g) ?? []).length, 9);
   });
 
@@ -75,12 +75,12 @@ describe('sluice transform', () => {
     assert.equal(outcome.stdout, '');
   });
 
-  it('exits non-zero with a code for a missing input and for bad arguments', async () => {
+  it('exits 74 with FILE_NOT_FOUND for a missing input and 64 for bad arguments', async () => {
     const missing = await sluice(['--stylesheet', path.join(FIXTURES, 'engine/csv-out.xsl'), path.join(dir, 'nope.xml')]);
-    assert.notEqual(missing.code, 0);
-    assert.match(missing.stderr, /FILE_ERROR: /);
+    assert.equal(missing.code, 74, 'a file that cannot be read');
+    assert.match(missing.stderr, /FILE_NOT_FOUND: .*nope\.xml does not exist\n  what to do: /);
     const noStylesheet = await sluice([input]);
-    assert.notEqual(noStylesheet.code, 0);
+    assert.equal(noStylesheet.code, 64, 'wrong usage');
     assert.match(noStylesheet.stderr, /BAD_ARGUMENTS: no stylesheet given/);
   });
 });

@@ -96,6 +96,25 @@ describe('/api/repositories', () => {
     assert.ok(await gateway.store.getRecord('org_office', 'urn:uuid:api-1'));
   });
 
+  it('refuses a task filter that is not Eden URL filter syntax, showing the form it should take', async () => {
+    const refused = await post('/api/repositories/peer/tasks', { resource: 'org_facility', filters: ['obsolete=False'] });
+    assert.equal(refused.status, 400);
+    const reply = (await refused.json()) as { code: string; message: string; fix: string };
+    assert.equal(reply.code, 'BAD_FILTER');
+    assert.match(reply.message, /obsolete=False/);
+    assert.match(reply.fix, /~\.obsolete=False/);
+    const tasks = (await (await gateway.request('/api/repositories/peer/tasks')).json()) as { resource: string }[];
+    assert.ok(!tasks.some((task) => task.resource === 'org_facility'), 'nothing was stored');
+
+    const accepted = await post('/api/repositories/peer/tasks', { resource: 'org_facility', filters: ['~.obsolete=False'], mode: 'none' });
+    assert.equal(accepted.status, 201);
+    const task = (await accepted.json()) as { id: string; filters: string[] };
+    assert.deepEqual(task.filters, ['~.obsolete=False']);
+    const patched = await post(`/api/tasks/${task.id}`, { filters: ['name__like=Red*'] }, 'PATCH');
+    assert.equal(patched.status, 400);
+    assert.match(((await patched.json()) as { fix: string }).fix, /~\.name__like=Red\*/);
+  });
+
   it('answers 404 for an unknown repository and needs credentials', async () => {
     assert.equal((await gateway.request('/api/repositories/nobody')).status, 404);
     assert.equal((await fetch(`${gateway.url}/api/repositories`)).status, 401);

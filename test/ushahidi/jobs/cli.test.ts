@@ -66,7 +66,7 @@ describe('sluice source and sluice sync', { timeout: 180_000 }, () => {
 
     const synced = await runCli(['sync', 'haiti', '--data', dataDir]);
     assert.equal(synced.code, 0, synced.stderr);
-    assert.match(synced.stdout, /haiti: success .* pulled 120/);
+    assert.match(synced.stdout, /haiti: success .* polled 120 posts \(records written: \d+ created/);
     const deployment = new URL(fake.url).host;
     const draft = [...fake.state.postsBetween()].find((post) => post.status === 'draft')!;
     await withStore(dataDir, async (store) => {
@@ -79,7 +79,7 @@ describe('sluice source and sluice sync', { timeout: 180_000 }, () => {
 
     const pushed = await runCli(['sync', 'haiti', '--data', dataDir]);
     assert.equal(pushed.code, 0, pushed.stderr);
-    assert.match(pushed.stdout, /pushed 1/);
+    assert.match(pushed.stdout, /pushed 1 status \(/);
     assert.equal(fake.state.post(draft.id)!.status, 'published');
 
     const listed = await runCli(['source', 'list', '--json', '--data', dataDir]);
