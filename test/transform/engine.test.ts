@@ -3,22 +3,12 @@ import { existsSync } from 'node:fs';
 import { readdir, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { isSluiceError, type SluiceError } from '../../src/errors.js';
 import type { TransformEngine } from '../../src/transform/engine.js';
-import { FIXTURES, SHARED_CACHE_DIR, scratchDir, testEngine } from './helpers.js';
+import { FIXTURES, SHARED_CACHE_DIR, scratchDir, testEngine, transformFailure } from './helpers.js';
 
 const BEHAVIOURS = { path: 'engine/behaviours.xsl' };
 const S3XML = '<s3xml><resource name="org_organisation" uuid="a"/><resource name="org_office" uuid="b"/></s3xml>';
 
-async function failure(promise: Promise<unknown>): Promise<SluiceError> {
-  try {
-    await promise;
-  } catch (error) {
-    assert.ok(isSluiceError(error), `expected a SluiceError, got ${String(error)}`);
-    return error;
-  }
-  assert.fail('expected the transform to fail');
-}
 
 describe('transform engine', () => {
   let engine: TransformEngine;
@@ -56,7 +46,7 @@ describe('transform engine', () => {
   });
 
   it('fails a stylesheet that does not compile with file, line and message', async () => {
-    const error = await failure(engine.transform({ stylesheet: { path: 'engine/broken.xsl' }, input: S3XML }));
+    const error = await transformFailure(engine.transform({ stylesheet: { path: 'engine/broken.xsl' }, input: S3XML }));
     assert.equal(error.code, 'XSLT_COMPILE_ERROR');
     assert.equal(error.details['line'], 6);
     assert.equal(error.details['module'], path.join(FIXTURES, 'engine/broken.xsl'));
@@ -64,7 +54,7 @@ describe('transform engine', () => {
   });
 
   it('reports a dynamic error with its XSLT code, line and the messages before it', async () => {
-    const error = await failure(engine.transform({ stylesheet: BEHAVIOURS, input: S3XML, params: { mode: 'error' } }));
+    const error = await transformFailure(engine.transform({ stylesheet: BEHAVIOURS, input: S3XML, params: { mode: 'error' } }));
     assert.equal(error.code, 'XSLT_RUNTIME_ERROR');
     assert.equal(error.details['xsltCode'], 'Q{urn:test}E42');
     // SaxonJS locates dynamic errors coarsely (here: the enclosing xsl:choose, inside the template).
@@ -76,13 +66,13 @@ describe('transform engine', () => {
   });
 
   it('reports xsl:message terminate="yes" as a runtime error with code XTMM9000', async () => {
-    const error = await failure(engine.transform({ stylesheet: BEHAVIOURS, input: S3XML, params: { mode: 'terminate' } }));
+    const error = await transformFailure(engine.transform({ stylesheet: BEHAVIOURS, input: S3XML, params: { mode: 'terminate' } }));
     assert.equal(error.code, 'XSLT_RUNTIME_ERROR');
     assert.equal(error.details['xsltCode'], 'XTMM9000');
   });
 
   it('refuses input that is not well-formed, with the line of the problem', async () => {
-    const error = await failure(engine.transform({ stylesheet: BEHAVIOURS, input: '<s3xml>\n<resource>\n</s3xml>' }));
+    const error = await transformFailure(engine.transform({ stylesheet: BEHAVIOURS, input: '<s3xml>\n<resource>\n</s3xml>' }));
     assert.equal(error.code, 'XML_MALFORMED');
     assert.equal(error.status, 400);
     assert.equal(typeof error.details['line'], 'number');
@@ -90,13 +80,13 @@ describe('transform engine', () => {
 
   it('refuses input with a DOCTYPE before any worker sees it', async () => {
     const input = '<?xml version="1.0"?>\n<!-- x -->\n<!DOCTYPE s3xml [<!ENTITY x SYSTEM "file:///etc/passwd">]><s3xml>&x;</s3xml>';
-    const error = await failure(engine.transform({ stylesheet: BEHAVIOURS, input }));
+    const error = await transformFailure(engine.transform({ stylesheet: BEHAVIOURS, input }));
     assert.equal(error.code, 'XML_DOCTYPE_FORBIDDEN');
   });
 
   it('refuses input over the size limit', async () => {
     const input = `<s3xml>${'<resource/>'.repeat(500)}</s3xml>`;
-    const error = await failure(engine.transform({ stylesheet: BEHAVIOURS, input }));
+    const error = await transformFailure(engine.transform({ stylesheet: BEHAVIOURS, input }));
     assert.equal(error.code, 'XSLT_INPUT_TOO_LARGE');
     assert.equal(error.status, 413);
     assert.equal(error.severity, 'limit');
@@ -127,7 +117,7 @@ describe('transform engine', () => {
 
   it('turns endless recursion into XSLT_STACK_OVERFLOW instead of a crash', async () => {
     // A generous time limit: on a busy machine filling the stack can take a few seconds.
-    const error = await failure(engine.transform({ stylesheet: BEHAVIOURS, input: S3XML, params: { mode: 'recurse-forever' }, timeoutMs: 20_000 }));
+    const error = await transformFailure(engine.transform({ stylesheet: BEHAVIOURS, input: S3XML, params: { mode: 'recurse-forever' }, timeoutMs: 20_000 }));
     assert.equal(error.code, 'XSLT_STACK_OVERFLOW');
     assert.equal(error.severity, 'limit');
     const next = await engine.transform({ stylesheet: BEHAVIOURS, input: S3XML });
@@ -136,7 +126,7 @@ describe('transform engine', () => {
 
   it('stops a never-ending loop at the time limit and keeps working afterwards', async () => {
     const started = performance.now();
-    const error = await failure(engine.transform({ stylesheet: BEHAVIOURS, input: S3XML, params: { mode: 'loop-forever' }, timeoutMs: 1_000 }));
+    const error = await transformFailure(engine.transform({ stylesheet: BEHAVIOURS, input: S3XML, params: { mode: 'loop-forever' }, timeoutMs: 1_000 }));
     const elapsed = performance.now() - started;
     assert.equal(error.code, 'XSLT_TIMEOUT');
     assert.ok(elapsed < 5_000, `took ${elapsed} ms`);
@@ -145,7 +135,7 @@ describe('transform engine', () => {
   });
 
   it('reports a missing stylesheet with a 404 code', async () => {
-    const error = await failure(engine.transform({ stylesheet: { path: 'engine/nope.xsl' }, input: S3XML }));
+    const error = await transformFailure(engine.transform({ stylesheet: { path: 'engine/nope.xsl' }, input: S3XML }));
     assert.equal(error.code, 'XSLT_STYLESHEET_NOT_FOUND');
     assert.equal(error.status, 404);
   });

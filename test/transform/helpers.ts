@@ -1,9 +1,11 @@
+import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { mkdtemp } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
+import { isSluiceError, type SluiceError } from '../../src/errors.js';
 import { createTransformEngine, type TransformEngine, type TransformEngineOptions } from '../../src/transform/engine.js';
 
 export const FIXTURES = fileURLToPath(new URL('../fixtures/xslt/', import.meta.url));
@@ -44,4 +46,15 @@ export async function xsltproc(stylesheet: string, input: string, params: Record
     }
     throw error;
   }
+}
+
+/** The SluiceError a transform fails with; fails the test when it succeeds or throws anything else. */
+export async function transformFailure(promise: Promise<unknown>): Promise<SluiceError> {
+  try {
+    await promise;
+  } catch (error) {
+    assert.ok(isSluiceError(error), `expected a SluiceError, got ${String(error)}`);
+    return error;
+  }
+  assert.fail('expected the transform to fail');
 }

@@ -2,9 +2,8 @@ import assert from 'node:assert/strict';
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { before, describe, it } from 'node:test';
-import { isSluiceError, type SluiceError } from '../../src/errors.js';
 import { heapFloorMb, heapNeededMb, oversizedTimeoutMs } from '../../src/transform/worker/oversized-lane.js';
-import { scratchDir, testEngine } from './helpers.js';
+import { scratchDir, testEngine, transformFailure } from './helpers.js';
 
 /**
  * One record bigger than a batch (a long free text, an embedded attachment, a big polygon) must
@@ -47,15 +46,6 @@ function document(bigBytes: number): string {
   );
 }
 
-async function refusal(promise: Promise<unknown>): Promise<SluiceError> {
-  try {
-    await promise;
-  } catch (error) {
-    assert.ok(isSluiceError(error), `expected a SluiceError, got ${String(error)}`);
-    return error;
-  }
-  assert.fail('expected the transform to fail');
-}
 
 describe('a record larger than a batch', () => {
   let sheets: string;
@@ -85,7 +75,7 @@ describe('a record larger than a batch', () => {
     try {
       const started = performance.now();
       // The decoded text and the output alone take 40 MB; with SaxonJS itself it cannot fit 64 MB.
-      const error = await refusal(engine.transform({ stylesheet: { path: 'copy-notes.xsl' }, input: document(20 * MIB), chunked: true }));
+      const error = await transformFailure(engine.transform({ stylesheet: { path: 'copy-notes.xsl' }, input: document(20 * MIB), chunked: true }));
       assert.equal(error.code, 'TRANSFORM_RECORD_TOO_LARGE');
       assert.equal(error.severity, 'limit');
       assert.equal(error.status, 413);
@@ -105,7 +95,7 @@ describe('a record larger than a batch', () => {
   it('that runs out of memory in its process fails with TRANSFORM_RECORD_TOO_LARGE and leaves the engine working', async () => {
     const engine = testEngine({ stylesheetsDir: sheets, maxRecordHeapMb: 128 });
     try {
-      const error = await refusal(engine.transform({ stylesheet: { path: 'memory-bomb.xsl' }, input: document(2 * MIB), chunked: true }));
+      const error = await transformFailure(engine.transform({ stylesheet: { path: 'memory-bomb.xsl' }, input: document(2 * MIB), chunked: true }));
       assert.equal(error.code, 'TRANSFORM_RECORD_TOO_LARGE');
       assert.match(error.message, /urn:uuid:big .* ran out of memory within the 128 MB transform heap limit/);
       assert.match(error.fix ?? '', /Raise the transform engine option maxRecordHeapMb to at least 256 MB/);
@@ -123,7 +113,7 @@ describe('a record larger than a batch', () => {
     try {
       const result = await engine.transform({ stylesheet: { path: 'copy-notes.xsl' }, input: document(4 * MIB) });
       assert.match(result.output, /<record uuid="urn:uuid:big" nonempty="true">Lorem/);
-      const error = await refusal(engine.transform({ stylesheet: { path: 'memory-bomb.xsl' }, input: document(3 * MIB) }));
+      const error = await transformFailure(engine.transform({ stylesheet: { path: 'memory-bomb.xsl' }, input: document(3 * MIB) }));
       assert.equal(error.code, 'TRANSFORM_RECORD_TOO_LARGE', 'the record that makes up the document is named');
       assert.equal(error.details['uuid'], 'urn:uuid:big');
       const small = await engine.transform({ stylesheet: { path: 'copy-notes.xsl' }, input: document(10) });
