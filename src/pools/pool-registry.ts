@@ -109,7 +109,10 @@ function checkSchedule(schedule: unknown): PoolTemplate['schedule'] {
     throw new SluiceError('BAD_SCHEDULE', 'A pool schedule gives either a cron expression or an interval in seconds', { status: 400, fix: 'e.g. {"interval_seconds": 600}' });
   }
   if (interval !== undefined && (!Number.isInteger(interval) || interval < 1)) {
-    throw new SluiceError('BAD_SCHEDULE', `interval_seconds ${String(interval)} is not a whole number of seconds`, { status: 400 });
+    throw new SluiceError('BAD_SCHEDULE', `interval_seconds ${String(interval)} is not a whole number of seconds of at least 1`, {
+      status: 400,
+      fix: 'e.g. {"interval_seconds": 600} for every ten minutes, or {"cron": "*/10 * * * *"}',
+    });
   }
   return cron !== undefined ? { cron: checkCron(String(cron)) } : { interval_seconds: interval! };
 }

@@ -104,7 +104,7 @@ export class ApiRegistry {
         responses: {
           200: { description: 'OK', content: spec.response ? { 'application/json': { schema: spec.response } } : undefined },
           400: { description: 'Invalid request (code, message, fix)' },
-          401: { description: 'Authentication required' },
+          401: { description: 'No credentials (AUTH_REQUIRED) or refused credentials (AUTH_FAILED)' },
           403: { description: `Needs role: ${spec.roles.join(', ') || 'any user'}` },
         },
       };
