@@ -199,7 +199,7 @@ export async function startGateway(
           domain: config.domain,
           baseUrl: config.baseUrl,
         }),
-        api.routes(),
+        // Before the admin API's routes: their JSON parser stops at 2 MB, and a preview may be larger.
         express.Router().use('/api/preview', requireUser(authenticator, 'analyst', 'integrator')),
         previewRouter({
           engine,
@@ -209,6 +209,7 @@ export async function startGateway(
               ? validator.validate(xml, schema as SchemaName)
               : { valid: false, errors: [{ message: `no schema named "${schema}"` }] },
         }),
+        api.routes(),
         formatsRouter({
           store,
           converter,

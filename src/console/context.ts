@@ -23,6 +23,7 @@ import type { SyncModule } from '../sync/sync-module.js';
 import type { TransformEngine } from '../transform/engine.js';
 import type { UshahidiSources } from '../ushahidi/sources.js';
 import type { AssetServer } from './assets.js';
+import { consolePageOf, formError, interactiveFix } from './form-errors.js';
 import { html, type Html } from './html.js';
 import { bareShell, mayOpen, shell, type Flash, type PageContext, type ShellOptions } from './layout.js';
 
@@ -216,7 +217,7 @@ export function action(env: ConsoleEnv, roles: Role[], handler: ActionHandler, f
         const named = errorField?.(failure) ?? (typeof failure.details.field === 'string' ? failure.details.field : undefined);
         outcome = {
           to: backTo(req, fallback),
-          flash: { kind: 'error', message: `${failure.message} (${failure.code})`, ...(failure.fix ? { fix: failure.fix } : {}), ...(named ? { field: named } : {}) },
+          flash: formError(failure, named),
         };
       }
       if (outcome.flash) await setFlash(env, req, outcome.flash);
@@ -263,8 +264,10 @@ export function queryText(req: Request, name: string): string | undefined {
 export function errorPage(env: ConsoleEnv, req: Request, res: Response, error: unknown): void {
   const failure = asSluiceError(error);
   if (failure.status >= 500) env.logger.error({ err: error }, 'console page failed');
-  const body = html`<p>${failure.message} <span class="mono">(${failure.code})</span></p>${failure.fix ? html`<p class="fix">${failure.fix}</p>` : ''}
-<p><a href="/console">Back to the dashboard</a></p>`;
+  const fix = interactiveFix(failure);
+  const listed = consolePageOf(failure.code);
+  const body = html`<p>${failure.message} <span class="mono">(${failure.code})</span></p>${fix ? html`<p class="fix">${fix}</p>` : ''}
+<p>${listed ? html`<a href="${listed.href}">Open the ${listed.label} page</a> or go ` : ''}<a href="/console">back to the dashboard</a></p>`;
   if (req.user && req.consoleSession) {
     render(req, res, pageContext(env, req), { title: failure.status === 404 ? 'Not found' : 'Something went wrong', body }, failure.status);
   } else {

@@ -37,6 +37,7 @@ export interface NavItem {
 export const NAV: readonly NavItem[] = [
   { href: '/console', label: 'Dashboard', roles: [] },
   { href: '/console/repositories', label: 'Repositories', roles: ['integrator'] },
+  { href: '/console/records', label: 'Records', roles: ['analyst', 'integrator'] },
   { href: '/console/log', label: 'Sync log', roles: [] },
   { href: '/console/runs', label: 'Runs', roles: ['analyst', 'integrator'] },
   { href: '/console/conflicts', label: 'Conflicts', roles: ['analyst', 'integrator'] },

@@ -67,3 +67,16 @@ export function requireUser(authenticator: Authenticator, ...roles: Role[]) {
     next();
   };
 }
+
+/**
+ * Reads open to anyone (demo mode): without credentials the request goes on anonymously, but
+ * credentials that are sent are checked like everywhere else. Quietly ignoring wrong ones would
+ * let a client believe its password works until the demo ends.
+ */
+export function allowAnonymousRead(authenticator: Authenticator) {
+  const checked = requireUser(authenticator);
+  return async (req: Request, res: Response, next: NextFunction): Promise<void> => {
+    if (req.headers.authorization === undefined) return next();
+    return checked(req, res, next);
+  };
+}

@@ -18,6 +18,7 @@ import { registerDiscovery } from '../console/sections/discovery.js';
 import { registerMappings } from '../console/sections/mappings.js';
 import { registerPools } from '../console/sections/pools.js';
 import { registerPreview } from '../console/sections/preview.js';
+import { registerRecords } from '../console/sections/records.js';
 import { registerRepositories } from '../console/sections/repositories.js';
 import { registerRuns } from '../console/sections/runs.js';
 import { registerSettings } from '../console/sections/settings.js';
@@ -66,6 +67,7 @@ export function consoleRouter(deps: ConsoleDeps): Router {
   registerRepositories(router, env);
   registerSources(router, env);
   registerSyncLog(router, env);
+  registerRecords(router, env);
   registerRuns(router, env);
   registerConflicts(router, env);
   registerMappings(router, env, workspace, reports);

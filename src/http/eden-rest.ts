@@ -7,7 +7,7 @@ import express, { type Router } from 'express';
 import type { Authenticator } from '../auth/users.js';
 import { SluiceError } from '../errors.js';
 import type { FieldValue } from '../s3xml/model.js';
-import { requireUser } from './basic-auth.js';
+import { allowAnonymousRead, requireUser } from './basic-auth.js';
 import {
   exportOptionsFromQuery,
   importBody,
@@ -69,9 +69,7 @@ function optionValue(value: FieldValue): string {
 
 export function edenRestRouter(deps: EdenRestDeps): Router {
   const router = express.Router();
-  const read = deps.anonymousRead
-    ? (_req: express.Request, _res: express.Response, next: express.NextFunction) => next()
-    : requireUser(deps.authenticator);
+  const read = deps.anonymousRead ? allowAnonymousRead(deps.authenticator) : requireUser(deps.authenticator);
   const write = requireUser(deps.authenticator, 'integrator');
   const body = express.raw({ type: () => true, limit: deps.maxBodyBytes });
   // Sluice's own surfaces are not Eden tables: an unknown /api/x.json is a 404, not a 415.

@@ -19,7 +19,7 @@ import type { S3Resource } from '../s3xml/model.js';
 import { serializeS3XML } from '../s3xml/serialize.js';
 import { formatTimestamp, type Clock } from '../s3xml/timestamps.js';
 import type { Store } from '../store/store.js';
-import { requireUser } from './basic-auth.js';
+import { allowAnonymousRead, requireUser } from './basic-auth.js';
 import { RESERVED_PREFIXES, skipRouter } from './eden-rest.js';
 import { exportOptionsFromQuery, importReply, tableName } from './resource-io.js';
 
@@ -89,7 +89,7 @@ function stylesheetParams(deps: FormatRouteDeps, resource: string, extra: Record
 
 export function formatsRouter(deps: FormatRouteDeps): Router {
   const router = express.Router();
-  const read = deps.anonymousRead ? (_q: Request, _s: Response, n: express.NextFunction) => n() : requireUser(deps.authenticator);
+  const read = deps.anonymousRead ? allowAnonymousRead(deps.authenticator) : requireUser(deps.authenticator);
   const write = requireUser(deps.authenticator, 'integrator');
   const maxExport = deps.maxExportRecords ?? 10_000;
   router.use(RESERVED_PREFIXES, skipRouter);

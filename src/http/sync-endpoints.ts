@@ -10,7 +10,7 @@ import type { ImportMethod, ImportOptions, Policy } from '../importer/importer.j
 import type { Clock } from '../s3xml/timestamps.js';
 import { formatTimestamp, parseMsince } from '../s3xml/timestamps.js';
 import type { Store } from '../store/store.js';
-import { requireUser } from './basic-auth.js';
+import { allowAnonymousRead, requireUser } from './basic-auth.js';
 import { edenMessage } from './eden-reply.js';
 import { checkTableName, exportOptionsFromQuery, importBody, importReply, sendS3JSON, sendS3XML } from './resource-io.js';
 
@@ -65,7 +65,7 @@ function strategyFrom(value: unknown): ImportMethod[] {
 export function syncEndpointsRouter(deps: SyncEndpointDeps): Router {
   const router = express.Router();
   const syncUser = requireUser(deps.authenticator, 'integrator');
-  const pullUser = deps.anonymousRead ? (_q: express.Request, _s: express.Response, n: express.NextFunction) => n() : syncUser;
+  const pullUser = deps.anonymousRead ? allowAnonymousRead(deps.authenticator) : syncUser;
   const now = () => formatTimestamp(deps.clock.now());
 
   // The fingerprint a peer reads before it hands over a password: no credentials needed, none given.

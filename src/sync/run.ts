@@ -81,13 +81,20 @@ export function isRemoteFailure(error: unknown): boolean {
   return code.startsWith('PEER_');
 }
 
+function plural(count: number, singular: string): string {
+  return `${count} ${singular}${count === 1 ? '' : 's'}`;
+}
+
+/**
+ * One replication for the log. `records` counts the task's table only; the outcome counts count
+ * every record written, components included, so they are labelled apart (else they seem not to add up).
+ */
 function summary(result: ReplicationResult): string {
-  const parts = [`${result.records} records in ${result.pages} page${result.pages === 1 ? '' : 's'}`];
-  for (const key of ['created', 'updated', 'deleted', 'merged', 'unchanged', 'conflicts', 'errors'] as const) {
-    if (result[key] > 0) parts.push(`${result[key]} ${key}`);
-  }
-  parts.push(`${result.bytes} bytes`);
-  return parts.join(', ');
+  const head = `${plural(result.records, `${result.resource} record`)} in ${plural(result.pages, 'page')}`;
+  const outcomes = (['created', 'updated', 'deleted', 'merged', 'unchanged'] as const).filter((key) => result[key] > 0).map((key) => `${result[key]} ${key}`);
+  const where = result.direction === 'pull' ? 'records in the store, components counted' : 'records at the peer, components counted';
+  const problems = [result.conflicts > 0 ? plural(result.conflicts, 'conflict') : '', result.errors > 0 ? plural(result.errors, 'error') : ''].filter(Boolean);
+  return [head, ...(outcomes.length ? [`${where}: ${outcomes.join(', ')}`] : []), ...problems, `${result.bytes} bytes`].join('; ');
 }
 
 /** The mapping of this run, read before anything moves: a mapping that cannot be read stops the run. */
@@ -198,7 +205,7 @@ export async function runRepository(deps: RunDeps, repository: RepositoryRecord,
     const tasks: SyncTaskRecord[] = (await deps.store.listTasks({ repository: repository.uuid })).filter((task) => task.mode !== 'none');
     if (tasks.length === 0) {
       status = 'warning';
-      await log.write({ mode: 'none/none', action: 'check', result: 'warning', message: 'No tasks to run: add a task for a resource (sluice task add)' });
+      await log.write({ mode: 'none/none', action: 'check', result: 'warning', message: 'No tasks to run: add a task for a resource (on the repository\'s console page, or sluice task add)' });
     }
     for (const task of tasks) {
       counts.tasks = (counts.tasks ?? 0) + 1;
@@ -260,7 +267,7 @@ export async function runRepository(deps: RunDeps, repository: RepositoryRecord,
     bytes_out: recorder.bytesOut,
     message: failures.length
       ? failures.map((failure) => `${failure.code}: ${failure.message}`).join('; ').slice(0, 2000)
-      : `${counts.tasks} task${counts.tasks === 1 ? '' : 's'}: pulled ${counts.pull_records ?? 0}, pushed ${counts.push_records ?? 0}`,
+      : `${plural(counts.tasks ?? 0, 'task')}: pulled ${plural(counts.pull_records ?? 0, 'record')}, pushed ${plural(counts.push_records ?? 0, 'record')}`,
     captures: recorder.captures(),
   };
   await deps.store.putRun(finished);

@@ -44,7 +44,7 @@ function transportFailure(error: unknown, req: PeerRequest): SluiceError {
     return new SluiceError('PEER_TIMEOUT', `${where(req)} timed out after ${req.timeoutMs} ms (${code})`, {
       status: 504,
       cause: error,
-      fix: 'The peer is slow or stalled; the request is retried. Raise the timeout if the peer is just slow',
+      fix: 'The peer is slow or stalled (a run retries a few times, and the next scheduled run tries again). Raise the timeout if the peer is just slow',
       details: { transport: code },
     });
   }
@@ -55,7 +55,7 @@ function transportFailure(error: unknown, req: PeerRequest): SluiceError {
   return new SluiceError('PEER_UNAVAILABLE', `${where(req)} failed: ${message}${code ? ` (${code})` : ''}`, {
     status: 502,
     cause: error,
-    fix: known ? 'Peer repository unavailable; the request is retried. Check the URL and that the peer is up' : 'Check the repository URL and proxy',
+    fix: known ? 'Check the URL and that the peer is running (a run retries a few times, and the next scheduled run tries again)' : 'Check the repository URL and proxy',
     details: code ? { transport: code } : {},
   });
 }

@@ -332,12 +332,29 @@ function resultOfReplication(result: ReplicationResult): LogResult {
   return result.errors > 0 || result.conflicts > 0 || (result.direction === 'push' && result.skipped > 0) ? 'warning' : 'success';
 }
 
-function summary(result: ReplicationResult, noun: string): string {
-  const parts = [`${result.records} ${noun} in ${result.pages} page${result.pages === 1 ? '' : 's'}`];
-  for (const key of ['created', 'updated', 'unchanged', 'skipped', 'conflicts', 'errors'] as const) {
-    if (result[key] > 0) parts.push(`${result[key]} ${key}`);
-  }
-  return parts.join(', ');
+function plural(count: number, singular: string, pluralForm = `${singular}s`): string {
+  return `${count} ${count === 1 ? singular : pluralForm}`;
+}
+
+/**
+ * One replication for the log. `records` counts posts (or statuses sent); the outcome counts of a
+ * poll count every record written, components included, so they are labelled apart.
+ */
+function summary(result: ReplicationResult, singular: string, pluralForm: string): string {
+  const head = `${plural(result.records, singular, pluralForm)} in ${plural(result.pages, 'page')}`;
+  const outcomes = (['created', 'updated', 'unchanged', 'skipped'] as const).filter((key) => result[key] > 0).map((key) => `${result[key]} ${key}`);
+  const problems = [result.conflicts > 0 ? plural(result.conflicts, 'conflict') : '', result.errors > 0 ? plural(result.errors, 'error') : ''].filter(Boolean);
+  const where = result.direction === 'pull' ? 'records in the store, components counted' : 'at the deployment';
+  return [head, ...(outcomes.length ? [`${where}: ${outcomes.join(', ')}`] : []), ...problems].join('; ');
+}
+
+/** A poll cursor for people: `{"cursor":0}` → "0"; several fields as "name value" pairs. */
+function describeCursor(checkpoint: object): string {
+  const entries = Object.entries(checkpoint);
+  if (entries.length === 0) return 'start';
+  const text = (value: unknown): string => (typeof value === 'object' && value !== null ? JSON.stringify(value) : String(value));
+  if (entries.length === 1) return text(entries[0]![1]);
+  return entries.map(([name, value]) => `${name} ${text(value)}`).join(', ');
 }
 
 function addCounts(counts: Record<string, number>, result: ReplicationResult): void {
@@ -678,7 +695,7 @@ class UshahidiSourceService implements UshahidiSources {
         bytes_out: recorder.bytesOut,
         message: outcome.failures.length
           ? outcome.failures.map((failure) => `${failure.code}: ${failure.message}`).join('; ').slice(0, 2000)
-          : `polled ${outcome.counts.pull_records ?? 0} posts, pushed ${outcome.counts.push_updated ?? 0} statuses`,
+          : `polled ${plural(outcome.counts.pull_records ?? 0, 'post')}, pushed ${plural(outcome.counts.push_updated ?? 0, 'status', 'statuses')}`,
         captures: recorder.captures(),
       };
       await store.putRun(finished);
@@ -719,7 +736,7 @@ class UshahidiSourceService implements UshahidiSources {
       action: 'import',
       result: pollResult,
       resource: ctx.source.resource,
-      message: [`${summary(polled, 'posts')}; cursor ${JSON.stringify(polled.checkpoint.before)} → ${JSON.stringify(polled.checkpoint.after)}`, ...polled.problems, ...unmapped].join('; '),
+      message: [`${summary(polled, 'post', 'posts')}; cursor ${describeCursor(polled.checkpoint.before)} → ${describeCursor(polled.checkpoint.after)}`, ...polled.problems, ...unmapped].join('; '),
     });
     tap.phase = 'push';
     try {
@@ -732,7 +749,7 @@ class UshahidiSourceService implements UshahidiSources {
         action: 'send',
         result: resultOfReplication(pushed),
         resource: ctx.source.resource,
-        message: [summary(pushed, 'changed statuses'), ...pushed.problems].join('; '),
+        message: [summary(pushed, 'changed status', 'changed statuses'), ...pushed.problems].join('; '),
       });
     } catch (error) {
       await outcome.fail(error, 'push/outgoing', 'send');
@@ -758,7 +775,7 @@ class UshahidiSourceService implements UshahidiSources {
         result: verdict,
         resource: ctx.source.resource,
         message: [
-          `${result.checked} posts compared: ${result.pulled.records} changed in Ushahidi and applied, ${result.pushed.updated} statuses sent, ${result.conflicts} changed on both sides, ${result.untracked} not imported yet`,
+          `${plural(result.checked, 'post')} compared: ${result.pulled.records} changed in Ushahidi and applied, ${plural(result.pushed.updated, 'status', 'statuses')} sent, ${result.conflicts} changed on both sides, ${result.untracked} not imported yet`,
           ...result.problems,
         ].join('; '),
       });

@@ -76,6 +76,11 @@ describe('the mapping editor in the browser', () => {
     assert.doesNotMatch(afterText, /field="phone"/);
     assert.match((await page.textContent('#preview-unmapped')) ?? '', /med_hospital\.status = Evacuated: passed/);
     assert.match((await page.textContent('#preview-diff')) ?? '', /- .*Damaged/);
+    // The policy is pass: information, not an error box.
+    assert.equal(await page.getAttribute('#preview-unmapped', 'class'), 'flash flash-neutral');
+    // Both sides are written the same way before the diff: only mapped values and the renamed field differ.
+    const changedLines = await page.locator('#preview-diff .diff-add, #preview-diff .diff-remove').allTextContents();
+    assert.ok(changedLines.every((line) => /field="(status|phone|phone_exchange)"/.test(line)), `only mapped lines changed:\n${changedLines.join('\n')}`);
 
     await page.click('#save-mapping');
     await page.waitForSelector('#editor-messages .flash-ok');

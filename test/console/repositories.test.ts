@@ -69,15 +69,16 @@ describe('repositories and Sync Now in the browser', () => {
     await page.selectOption('select[name="repository"]', peer.identity.uuid);
     await page.selectOption('select[name="result"]', 'success');
     await Promise.all([page.waitForURL('**/console/log?*'), page.click('form.filters button[type="submit"]')]);
-    const entry = page.locator('tbody tr', { hasText: 'pull/outgoing' });
+    const entry = page.locator('tbody tr', { hasText: 'pulled from the peer' });
     assert.equal(await entry.count(), 1);
-    assert.match((await entry.textContent()) ?? '', new RegExp(`${peerOrganisations} records`));
+    assert.match((await entry.textContent()) ?? '', new RegExp(`${peerOrganisations} org_organisation records`));
     await entry.locator('a').first().click();
     const facts = (await page.textContent('dl.facts')) ?? '';
-    for (const expected of ['Time (timestmp)', 'Pokhara gateway', peer.identity.uuid, 'org_organisation', 'pull/outgoing', 'import', 'success', 'Remote (the peer\u2019s fault)no', runId]) {
+    assert.ok(!/timestmp|repository_id|pull\/outgoing/.test(facts), `the log detail speaks plain words, not Eden's column names: ${facts}`);
+    for (const expected of ['Time', 'Pokhara gateway', peer.identity.uuid, 'org_organisation', 'pulled from the peer', 'import', 'success', 'Remote (the peer\u2019s fault)no', runId]) {
       assert.ok(facts.includes(expected), `the log detail shows ${expected}: ${facts}`);
     }
-    assert.match((await page.textContent('pre.message')) ?? '', new RegExp(`^${peerOrganisations} records in 1 page, \\d+ created`));
+    assert.match((await page.textContent('pre.message')) ?? '', new RegExp(`^${peerOrganisations} org_organisation records in 1 page; records in the store, components counted: \\d+ created`));
     watched.assertClean();
   });
 
@@ -90,8 +91,12 @@ describe('repositories and Sync Now in the browser', () => {
     await page.goto(`${here.url}/console/repositories/new/credentials?${query}`);
     await page.fill('input[name="username"]', ADMIN.user);
     await page.fill('input[name="password"]', ADMIN.password);
-    await Promise.all([page.waitForURL('**/console/repositories/new/credentials?*'), page.click('text=Add and register')]);
+    // The refusal comes back as the form itself (what was typed kept), answered with an error status.
+    watched.allowStatus('/console/repositories', 400);
+    await Promise.all([page.waitForURL('**/console/repositories'), page.click('text=Add and register')]);
     assert.match((await page.textContent('.flash-error')) ?? '', /PEER_IDENTITY_CHANGED/);
+    assert.equal(await page.inputValue('input[name="username"]'), ADMIN.user, 'the user name is kept');
+    assert.equal(await page.inputValue('input[name="password"]'), '', 'the password is not');
     assert.equal((await here.store.listRepositories()).length, before);
     watched.assertClean();
   });

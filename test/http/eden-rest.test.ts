@@ -67,6 +67,15 @@ describe('Eden REST endpoints on the demo data', () => {
     assert.equal(res.status, 401);
   });
 
+  it('reads anonymously in demo mode, but refuses credentials that are sent and wrong, on every read route', async () => {
+    for (const path of ['/org/office.xml', '/org/office.csv', '/sync/sync.xml?resource=org_office']) {
+      assert.equal((await gw.request(path, { auth: false })).status, 200, `${path} without credentials`);
+      const refused = await gw.request(path, { auth: { user: 'admin', password: 'not the password' } });
+      assert.equal(refused.status, 401, `${path} with a wrong password`);
+      assert.equal(((await refused.json()) as { code?: string }).code, 'AUTH_FAILED');
+    }
+  });
+
   it('lists the values seen for a field at options.xml', async () => {
     const res = await gw.request('/event/incident_report/options.xml?field=incident_type');
     assert.equal(res.status, 200);

@@ -76,7 +76,7 @@ describe('POST /api/preview', () => {
     const { status, body } = await preview({ format: 'demo', direction: 'export', input });
     assert.equal(status, 200);
     assert.equal(body.output, '<reports><report id="1" title="" status="x"/></reports>');
-    assert.deepEqual(body.validation, { schema: 'demo', valid: false, errors: [{ line: 1, message: 'title must not be empty' }] });
+    assert.deepEqual(body.validation, { schema: 'demo', checked: true, valid: false, errors: [{ line: 1, message: 'title must not be empty' }] });
     assert.equal(validated.at(-1)?.schema, 'demo');
   });
 

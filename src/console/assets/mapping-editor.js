@@ -5,7 +5,7 @@
 
 (function () {
   const { api, el, flash, errorText } = window.Sluice;
-  const { pretty, showHighlighted, showDiff } = window.SluiceXml;
+  const { pretty, canonicalXml, showHighlighted, showDiff } = window.SluiceXml;
   const data = JSON.parse(document.getElementById('mapping-data').textContent);
   const root = document.getElementById('mapping-editor');
   const base = `/api/mappings/${encodeURIComponent(data.instance)}`;
@@ -156,7 +156,7 @@
   }
 
   function policyControls(current, onchange, id, allowInherit) {
-    const select = el('select', { id, 'aria-label': 'Policy for unmapped values' });
+    const select = el('select', { id, class: 'policy', 'aria-label': 'Policy for unmapped values' });
     if (allowInherit) select.append(el('option', { value: '' }, 'as the mapping says'));
     for (const [value, label] of POLICIES) select.append(el('option', { value, selected: current && current.policy === value }, `${value}: ${label}`));
     const fallback = el('input', { id: `${id}-default`, placeholder: 'default value', value: (current && current.default) || '', hidden: !(current && current.policy === 'default') });
@@ -342,12 +342,15 @@
     showHighlighted(beforeBlock, before);
     showHighlighted(afterBlock, after);
     const diff = el('pre', { class: 'diff', id: 'preview-diff' });
-    const changed = showDiff(diff, before, after);
+    // Both sides written the same way first: only what the mapping changed shows as changed.
+    const changed = showDiff(diff, pretty(canonicalXml(answer.before)), pretty(canonicalXml(answer.after || '')));
     const counts = (answer.report && answer.report.counts) || [];
+    // Values the policy passes or defaults are information; dropped or rejected ones lose data.
+    const losing = counts.some((c) => c.action === 'dropped' || c.action === 'rejected');
     container.append(
       el('p', {}, `${changed} line${changed === 1 ? '' : 's'} changed in ${answer.durationMs} ms.`),
       counts.length
-        ? el('div', { class: 'flash flash-error', id: 'preview-unmapped' }, el('p', {}, 'Values without a mapping in this document:'),
+        ? el('div', { class: losing ? 'flash flash-error' : 'flash flash-neutral', id: 'preview-unmapped' }, el('p', {}, 'Values without a mapping in this document:'),
           el('ul', {}, counts.map((c) => el('li', {}, `${c.resource}.${c.field} = ${c.value}: ${c.action} (${c.count}×)`))))
         : el('p', { class: 'muted' }, 'Every mapped field\u2019s value had an entry.'),
       el('details', { open: true }, el('summary', {}, 'What changed'), diff),

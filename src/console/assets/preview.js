@@ -13,6 +13,9 @@
   const mappingSelect = $('preview-mapping');
   const captureSelect = $('input-capture');
   const resourceSelect = $('input-resource');
+  const tableSelect = $('preview-resource');
+  // Formats whose stylesheets are per table (stylesheets/csv/<prefix>/<name>.xsl).
+  const PER_TABLE = new Set(['csv', 'xlsx']);
   const input = $('preview-input');
   const paramsBox = $('preview-params');
   let uploadedStylesheet = null;
@@ -42,7 +45,16 @@
       const first = [...formatSelect.options].find((option) => !option.disabled);
       if (first) formatSelect.value = first.value;
     }
+    showTableChoice();
   }
+
+  function showTableChoice() {
+    $('resource-choice').hidden = !PER_TABLE.has(formatSelect.value);
+  }
+
+  tableSelect.append(el('option', { value: '' }, 'the input\'s (export)'));
+  for (const table of data.csvResources) tableSelect.append(el('option', { value: table }, table));
+  formatSelect.addEventListener('change', showTableChoice);
 
   for (const instance of data.mappings) mappingSelect.append(el('option', { value: instance }, instance));
   for (const payload of data.payloads) {
@@ -84,7 +96,7 @@
     $('expected-name').textContent = `diff against ${file.name}`;
   });
 
-  async function pickCapture(value) {
+  async function pickCapture(value, preferredFormat) {
     if (!value) return;
     const [run, index] = value.split('|');
     try {
@@ -93,9 +105,39 @@
       noteCut(payload);
       form.elements.direction.value = payload.direction === 'inbound' ? 'import' : 'export';
       fillFormats();
+      const usable = (name) => data.formats.some((format) => format.name === name && format[direction()]);
+      const wanted = preferredFormat || (payload.direction === 'inbound' && looksLikeUshahidi(payload) ? 'ushahidi' : '');
+      if (wanted && usable(wanted)) {
+        formatSelect.value = wanted;
+        if (wanted === 'ushahidi') setParam('deployment', deploymentOf(payload.url));
+        showTableChoice();
+      }
     } catch (error) {
       showProblem(errorText(error));
     }
+  }
+  /** The deployment as record uuids name it: host and path up to the API, no scheme (see import-document.ts). */
+  function deploymentOf(url) {
+    try {
+      const parsed = new URL(url);
+      const root = parsed.pathname.replace(/\/(index\.php\/)?api(\/.*)?$/, '').replace(/\/+$/, '');
+      return `${parsed.host}${root}`.toLowerCase();
+    } catch {
+      return '';
+    }
+  }
+
+  function setParam(name, value) {
+    if (!value) return;
+    const lines = paramsBox.value.split('\n').filter((line) => line.trim() !== '' && !line.startsWith(`${name}=`));
+    paramsBox.value = [...lines, `${name}=${value}`].join('\n');
+  }
+
+  /** A poll's capture: JSON from a v5 posts or classic incidents URL, or shaped like one. */
+  function looksLikeUshahidi(payload) {
+    const body = payload.body.trimStart();
+    if (!body.startsWith('{') && !body.startsWith('[')) return false;
+    return /\/api\/v\d\/posts|task=incidents/.test(payload.url || '') || /"post_content"|"incidents"\s*:/.test(body.slice(0, 4096));
   }
   captureSelect.addEventListener('change', () => pickCapture(captureSelect.value));
 
@@ -160,13 +202,16 @@
   function renderResult(status, result, request) {
     $('preview-result').hidden = false;
     const ok = result.errors.length === 0;
+    const verdict = !ok ? ['bad', `failed (HTTP ${status})`] : result.warnings.length ? ['warn', 'transformed, with warnings'] : ['ok', 'transformed'];
     $('preview-status').textContent = '';
-    $('preview-status').append(el('span', { class: `badge badge-${ok ? 'ok' : 'bad'}`, id: 'preview-verdict' }, ok ? 'transformed' : `failed (HTTP ${status})`));
+    $('preview-status').append(el('span', { class: `badge badge-${verdict[0]}`, id: 'preview-verdict' }, verdict[1]));
     $('preview-duration').textContent = `${result.durationMs} ms${result.steps.length ? ` (${result.steps.map((step) => `${step.step} ${step.durationMs} ms`).join(', ')})` : ''}`;
 
     const validation = $('preview-validation');
     validation.textContent = '';
-    if (result.validation) {
+    if (result.validation && result.validation.checked === false) {
+      validation.append(el('div', { class: 'flash', id: 'xsd-verdict' }, el('p', {}, `${result.validation.schema}: ${result.validation.note}.`)));
+    } else if (result.validation) {
       const v = result.validation;
       validation.append(
         el('div', { class: `flash flash-${v.valid ? 'ok' : 'error'}`, id: 'xsd-verdict' },
@@ -183,6 +228,7 @@
         el('p', {}, el('strong', {}, error.code), ` in ${error.step}: ${error.message}`),
         where ? el('p', { class: 'error-where' }, `At ${where}${error.xsltCode ? ` (${error.xsltCode})` : ''}`) : null);
       if (error.line && !error.module) box.append(snippet(request.input, error.line));
+      else if (error.line && error.module === 'your stylesheet' && request.stylesheet) box.append(snippet(request.stylesheet, error.line));
       errors.append(box);
     }
 
@@ -196,6 +242,16 @@
       messages.append(el('details', { open: result.messages.length <= 8 }, el('summary', {}, `xsl:message output (${result.messages.length})`), el('pre', { class: 'payload' }, result.messages.join('\n'))));
     }
 
+    const download = $('preview-download');
+    download.textContent = '';
+    if (result.outputEncoding === 'base64' && result.output !== null) {
+      // Bytes (XLSX) cannot be shown as text: offer them as a file.
+      const href = `data:${result.mediaType};base64,${result.output}`;
+      download.append(el('p', {}, el('a', { href, download: `preview.${request.format || 'bin'}`, class: 'button', id: 'preview-download-link' }, `Download the ${String(request.format || '').toUpperCase()} output`)));
+      showHighlighted($('preview-output'), '(binary output: use the download link)');
+      $('preview-raw').value = '';
+      return;
+    }
     const output = result.output === null ? '' : result.output;
     if (result.output !== null) {
       previousOutput = lastOutput;
@@ -233,6 +289,7 @@
         request.stylesheet = uploadedStylesheet;
       } else if (formatSelect.value) {
         request.format = formatSelect.value;
+        if (PER_TABLE.has(request.format) && tableSelect.value) request.resource = tableSelect.value;
       } else if (!mappingSelect.value) {
         throw new Error('Choose a format, a stylesheet or an instance mapping');
       }
@@ -253,6 +310,6 @@
   if (data.pick) {
     const value = `${data.pick.run}|${data.pick.index}`;
     captureSelect.value = value;
-    pickCapture(value);
+    pickCapture(value, data.pick.format);
   }
 })();

@@ -58,6 +58,18 @@
     return text;
   }
 
+  /**
+   * The same document written the same way: parsed and serialised again, so that `&quot;` against
+   * `&#34;`, quote style or an XML declaration on one side only are not counted as changes. Text
+   * that does not parse as XML is left as it is.
+   */
+  function canonicalXml(text) {
+    if (!text.trimStart().startsWith('<') || typeof DOMParser === 'undefined') return text;
+    const parsed = new DOMParser().parseFromString(text, 'application/xml');
+    if (!parsed.documentElement || parsed.getElementsByTagName('parsererror').length) return text;
+    return new XMLSerializer().serializeToString(parsed.documentElement);
+  }
+
   /** Splits one line into highlighted pieces, carrying the state of a tag or comment across lines. */
   function tokenizeLine(line, state) {
     const pieces = [];
@@ -190,5 +202,11 @@
     return changed;
   }
 
-  window.SluiceXml = { pretty, prettyXml, showHighlighted, diffLines, showDiff };
+  window.SluiceXml = { pretty, prettyXml, canonicalXml, showHighlighted, diffLines, showDiff };
+
+  // Bodies the server marks (captured exchanges on a run page) are indented for reading; the
+  // server sends them as they went over the wire.
+  for (const block of document.querySelectorAll('pre[data-pretty]')) {
+    block.textContent = pretty(block.textContent || '');
+  }
 })();

@@ -10,7 +10,7 @@ import type { JobRecord, LogEntry, RunRecord, RunStatus } from '../../store/stor
 import type { RepositoryView } from '../../sync/repository-registry.js';
 import { syncJobId } from '../../sync/task-registry.js';
 import { badge, duration, postButton, shorten, table, time } from '../components.js';
-import { action, page, render, type ConsoleEnv } from '../context.js';
+import { action, page, render, type ActionOutcome, type ConsoleEnv } from '../context.js';
 import { html } from '../html.js';
 import { describeSchedule, nextRun, timestampOf } from '../schedule-view.js';
 
@@ -49,6 +49,23 @@ export async function repositoryJobs(env: ConsoleEnv, now: Date): Promise<Reposi
 
 /** Waits for a run at most this long before answering (a long run goes on; the page says so). */
 const SYNC_NOW_WAIT_MS = 20_000;
+
+/**
+ * Where Sync Now lands and what it says. A repository without tasks is not a failure (nothing was
+ * tried): it goes to the repository page, where tasks are added. Queued conflicts are named, since
+ * a run that queued them still "pulled 0".
+ */
+export function syncNowOutcome(repository: string, run: Pick<RunRecord, 'id' | 'status' | 'message' | 'counts'>): ActionOutcome {
+  if (run.counts.tasks === 0) {
+    return { to: `/console/repositories/${encodeURIComponent(repository)}`, flash: { kind: 'ok', message: 'This repository has no tasks yet: add one below.' } };
+  }
+  const conflicts = (run.counts.pull_conflicts ?? 0) + (run.counts.push_conflicts ?? 0);
+  const queued = conflicts > 0 ? ` ${conflicts} conflict${conflicts === 1 ? '' : 's'} wait${conflicts === 1 ? 's' : ''} in the queue (Conflicts page).` : '';
+  return {
+    to: `/console/runs/${encodeURIComponent(run.id)}`,
+    flash: { kind: run.status === 'success' ? 'ok' : 'error', message: `Sync finished: ${run.status}. ${run.message ?? ''}${queued}` },
+  };
+}
 
 export function registerDashboard(router: Router, env: ConsoleEnv): void {
   router.get(
@@ -126,12 +143,7 @@ export function registerDashboard(router: Router, env: ConsoleEnv): void {
         started.catch((error: unknown) => env.logger.warn({ err: error, repository: uuid }, 'Sync Now failed'));
         return { to: '/console/runs', flash: { kind: 'ok', message: 'The run is still going; it shows here as running until it ends.' } };
       }
-      const { run } = waited.outcome;
-      const ok = run.status === 'success';
-      return {
-        to: `/console/runs/${encodeURIComponent(run.id)}`,
-        flash: { kind: ok ? 'ok' : 'error', message: `Sync finished: ${run.status}. ${run.message ?? ''}` },
-      };
+      return syncNowOutcome(uuid, waited.outcome.run);
     }),
   );
 

@@ -9,7 +9,7 @@
 import { existsSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import type { Router } from 'express';
-import { findFormat } from '../../formats/registry.js';
+import { CSV_RESOURCES, findFormat, listFormats } from '../../formats/registry.js';
 import { recentPayloads } from '../captured-payloads.js';
 import { page, queryText, render, type ConsoleEnv } from '../context.js';
 import { html, jsonData } from '../html.js';
@@ -22,25 +22,41 @@ export interface PreviewFormat {
   export: boolean;
 }
 
-/** Formats the preview can run: folders of stylesheets/ with an import.xsl or an export.xsl. */
+/** Labels of stylesheet folders that are not registry formats (they have no wire form of their own). */
+const FOLDER_LABELS: Record<string, string> = {
+  ushahidi: 'Ushahidi posts (v5 or classic v2 API JSON)',
+};
+
+/**
+ * Formats the preview can run: the registry's formats (CSV and XLSX included, whose stylesheets
+ * are per table), then folders of stylesheets/ with an import.xsl or an export.xsl (Ushahidi).
+ * XLSX import is left out: the preview's input is text.
+ */
 export function previewFormats(stylesheetsDir: string): PreviewFormat[] {
-  let names: string[];
+  const formats: PreviewFormat[] = listFormats().map((format) => ({
+    name: format.name,
+    label: format.label,
+    import: format.importStylesheet !== undefined && !format.binary,
+    export: format.exportStylesheet !== undefined,
+  }));
+  let folders: string[];
   try {
-    names = readdirSync(stylesheetsDir, { withFileTypes: true })
+    folders = readdirSync(stylesheetsDir, { withFileTypes: true })
       .filter((entry) => entry.isDirectory())
       .map((entry) => entry.name);
   } catch {
-    return [];
+    folders = [];
   }
-  return names
-    .map((name) => ({
+  for (const name of folders) {
+    if (findFormat(name)) continue;
+    formats.push({
       name,
-      label: findFormat(name)?.label ?? name,
+      label: FOLDER_LABELS[name] ?? `stylesheets/${name}`,
       import: existsSync(path.join(stylesheetsDir, name, 'import.xsl')),
       export: existsSync(path.join(stylesheetsDir, name, 'export.xsl')),
-    }))
-    .filter((format) => format.import || format.export)
-    .sort((a, b) => a.name.localeCompare(b.name));
+    });
+  }
+  return formats.filter((format) => format.import || format.export).sort((a, b) => a.name.localeCompare(b.name));
 }
 
 export function registerPreview(router: Router, env: ConsoleEnv, workspace: MappingWorkspace): void {
@@ -49,14 +65,17 @@ export function registerPreview(router: Router, env: ConsoleEnv, workspace: Mapp
     page(env, ['analyst', 'integrator'], async (req, res, ctx) => {
       const run = queryText(req, 'run');
       const capture = queryText(req, 'capture');
+      // Set by the run page for Ushahidi runs, whose captures only that format reads.
+      const format = queryText(req, 'format');
       const mappings = [];
       for (const instance of await workspace.instances()) if (await workspace.xsl(instance)) mappings.push(instance);
       const data = {
         formats: previewFormats(env.stylesheetsDir),
         mappings,
         payloads: await recentPayloads(env.store, { limit: 40 }),
-        pick: run && capture && /^\d+$/.test(capture) ? { run, index: Number(capture) } : null,
+        pick: run && capture && /^\d+$/.test(capture) ? { run, index: Number(capture), ...(format && /^[a-z0-9-]+$/.test(format) ? { format } : {}) } : null,
         params: { domain: env.domain, base_url: env.baseUrl },
+        csvResources: CSV_RESOURCES,
         resources: (await env.store.resources()).filter((entry) => entry.count > 0).map((entry) => entry.resource),
       };
       render(req, res, ctx, {
@@ -68,6 +87,7 @@ export function registerPreview(router: Router, env: ConsoleEnv, workspace: Mapp
   <fieldset><legend>Stylesheet</legend>
     <label><input type="radio" name="source" value="format" checked> Format
       <select name="format" id="preview-format"></select></label>
+    <label id="resource-choice" hidden>Table <select name="resource" id="preview-resource"></select></label>
     <label><input type="radio" name="source" value="upload"> My stylesheet (runs sandboxed)
       <input type="file" id="stylesheet-file" accept=".xsl,.xslt,.xml"></label>
     <span class="muted small" id="stylesheet-name"></span>
@@ -101,6 +121,7 @@ export function registerPreview(router: Router, env: ConsoleEnv, workspace: Mapp
 <section id="preview-result" class="result" aria-live="polite" hidden>
   <div class="result-head"><h2>Result</h2><span id="preview-status"></span><span id="preview-duration" class="muted"></span></div>
   <div id="preview-validation"></div>
+  <div id="preview-download"></div>
   <div id="preview-errors"></div>
   <div id="preview-warnings"></div>
   <div id="preview-messages"></div>

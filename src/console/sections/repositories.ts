@@ -13,7 +13,8 @@ import { SYNC_MODES } from '../../sync/task-settings.js';
 import { SluiceError } from '../../errors.js';
 import { asSluiceError } from '../../errors.js';
 import { badge, definitionList, options, postButton, table, time } from '../components.js';
-import { action, field, fieldList, page, queryText, render, requiredField, type ConsoleEnv } from '../context.js';
+import { action, field, fieldList, page, queryText, render, requiredField, setFlash, type ConsoleEnv } from '../context.js';
+import { fieldError, FIX_BELOW, formError, interactiveFix, invalid } from '../form-errors.js';
 import { html, type Html } from '../html.js';
 import { linkMapping, mappingInstanceOf } from '../instance-links.js';
 import { csrfField, type Flash, type PageContext } from '../layout.js';
@@ -147,19 +148,11 @@ function takeFieldError(ctx: PageContext): Flash | undefined {
   return flash;
 }
 
-function fieldError(error: Flash | undefined, name: string): Html {
-  if (!error || error.field !== name) return html``;
-  return html`<span class="field-error" role="alert" id="${name}-error">${error.message}${error.fix ? html`<span class="fix">${error.fix}</span>` : ''}</span>`;
-}
-
-function invalid(error: Flash | undefined, name: string): Html {
-  return error?.field === name ? html` aria-invalid="true" aria-describedby="${name}-error"` : html``;
-}
-
 export interface LowBandwidthValues {
   wire_format: WireFormat;
-  page_size?: number;
-  max_bytes_per_second?: number;
+  /** As stored, or as typed when a form comes back with an error. */
+  page_size?: number | string;
+  max_bytes_per_second?: number | string;
 }
 
 /**
@@ -179,6 +172,69 @@ function lowBandwidthFields(values: LowBandwidthValues, sluicePeer: boolean, err
   <label>Bandwidth cap (bytes per second) <input name="max_bytes_per_second" type="number" inputmode="numeric" min="${BYTES_PER_SECOND_RANGE.min}" max="${BYTES_PER_SECOND_RANGE.max}" step="1" value="${values.max_bytes_per_second ?? ''}" placeholder="no cap"${invalid(error, 'max_bytes_per_second')}>${fieldError(error, 'max_bytes_per_second')}</label>
   <p class="muted small">Leave a box empty for no cap or the default page size. A 9600 baud radio link carries about 1000 bytes a second.</p>
 </fieldset>`;
+}
+
+/** What step 3 shows again after a refused registration (never the password). */
+interface CredentialsFormValues {
+  url: string;
+  uuid?: string;
+  proxy: string;
+  name: string;
+  username: string;
+  accept_push: boolean;
+  lowBandwidth: { wire_format: WireFormat; page_size?: string; max_bytes_per_second?: string };
+}
+
+const PEER_CREDENTIAL_CODES = new Set(['PEER_AUTH_FAILED', 'PEER_FORBIDDEN']);
+
+/** The step-3 field a failed registration is about. */
+function credentialsFieldOf(error: SluiceError): string | undefined {
+  if (PEER_CREDENTIAL_CODES.has(error.code)) return 'password';
+  if (error.code === 'BAD_FORM' && error.message.startsWith('the name')) return 'name';
+  return lowBandwidthFieldOf(error.code, error.message);
+}
+
+function submittedCredentials(req: Request): CredentialsFormValues {
+  const uuid = field(req, 'expect_uuid')?.trim() || undefined;
+  const pageSize = field(req, 'page_size');
+  const maxBytes = field(req, 'max_bytes_per_second');
+  const wireFormat = wireFormatOf(req);
+  return {
+    url: field(req, 'url') ?? '',
+    proxy: field(req, 'proxy') ?? '',
+    name: field(req, 'name') ?? '',
+    username: field(req, 'username') ?? '',
+    accept_push: field(req, 'accept_push') === 'on',
+    lowBandwidth: {
+      wire_format: wireFormat === 's3json' ? 's3json' : 's3xml',
+      ...(pageSize ? { page_size: pageSize } : {}),
+      ...(maxBytes ? { max_bytes_per_second: maxBytes } : {}),
+    },
+    ...(uuid === undefined ? {} : { uuid }),
+  };
+}
+
+function credentialsForm(ctx: PageContext, values: CredentialsFormValues, error: Flash | undefined): Html {
+  const { url, uuid, proxy } = values;
+  return html`${addSteps(3)}
+<form method="post" action="/console/repositories" class="card">
+  ${csrfField(ctx)}
+  <input type="hidden" name="url" value="${url}"><input type="hidden" name="proxy" value="${proxy}">
+  ${uuid ? html`<input type="hidden" name="expect_uuid" value="${uuid}"><p>Peer <span class="mono">${uuid}</span> at <span class="mono">${url}</span></p>` : html`<p>Peer at <span class="mono">${url}</span></p>`}
+  <label>Name here <input name="name" required maxlength="64" value="${values.name}"${invalid(error, 'name')}>${fieldError(error, 'name')}</label>
+  <label>User name at the peer <input name="username" autocomplete="off" placeholder="admin@example.org" value="${values.username}"></label>
+  <label>Password at the peer <input name="password" type="password" autocomplete="new-password"${invalid(error, 'password')}>${fieldError(error, 'password')}</label>
+  <label class="check"><input type="checkbox" name="accept_push"${values.accept_push ? html` checked` : ''}> Accept pushes from this peer</label>
+  ${lowBandwidthFields(values.lowBandwidth, uuid !== undefined, error)}
+  <p class="muted small">Sluice registers with the peer now. Only then is the password stored (encrypted; it is never shown again).</p>
+  <button type="submit" class="primary">Add and register</button>
+</form>`;
+}
+
+/** Tables this gateway holds records of, and those the peer advertised on the LAN. */
+async function knownTables(env: ConsoleEnv, repository: string): Promise<string[]> {
+  const advertised = (await env.store.getDiscoveredGateway(repository))?.advert['tables'];
+  return [...(await env.store.resources()).map((entry) => entry.resource), ...(Array.isArray(advertised) ? advertised.filter((table): table is string => typeof table === 'string') : [])];
 }
 
 export function registerRepositories(router: Router, env: ConsoleEnv): void {
@@ -228,7 +284,7 @@ ${table(['Name', 'URL', 'Kind', 'Tasks', 'Schedule', 'Last run'], rows, { empty:
         found = await env.sync.repositories.fingerprint(url, proxy || undefined);
       } catch (error) {
         const failure = asSluiceError(error);
-        ctx.flash = { kind: 'error', message: `${failure.message} (${failure.code})`, ...(failure.fix ? { fix: failure.fix } : {}) };
+        ctx.flash = formError(failure);
         render(req, res, ctx, { title: 'Add a repository', body: addressForm(ctx, url, proxy) }, failure.status >= 500 ? 502 : 400);
         return;
       }
@@ -263,40 +319,32 @@ ${table(['Name', 'URL', 'Kind', 'Tasks', 'Schedule', 'Last run'], rows, { empty:
   router.get(
     '/console/repositories/new/credentials',
     page(env, [...INTEGRATOR], (req, res, ctx) => {
-      const error = takeFieldError(ctx);
-      const url = queryText(req, 'url') ?? '';
       const uuid = queryText(req, 'uuid');
-      const proxy = queryText(req, 'proxy') ?? '';
-      const name = queryText(req, 'name') ?? '';
-      render(req, res, ctx, {
-        title: 'Add a repository',
-        body: html`${addSteps(3)}
-<form method="post" action="/console/repositories" class="card">
-  ${csrfField(ctx)}
-  <input type="hidden" name="url" value="${url}"><input type="hidden" name="proxy" value="${proxy}">
-  ${uuid ? html`<input type="hidden" name="expect_uuid" value="${uuid}"><p>Peer <span class="mono">${uuid}</span> at <span class="mono">${url}</span></p>` : html`<p>Peer at <span class="mono">${url}</span></p>`}
-  <label>Name here <input name="name" required maxlength="64" value="${name}"></label>
-  <label>User name at the peer <input name="username" autocomplete="off" placeholder="admin@example.org"></label>
-  <label>Password at the peer <input name="password" type="password" autocomplete="new-password"></label>
-  <label class="check"><input type="checkbox" name="accept_push" checked> Accept pushes from this peer</label>
-  ${lowBandwidthFields({ wire_format: 's3xml' }, uuid !== undefined, error)}
-  <p class="muted small">The password is stored encrypted and never shown again. Sluice registers with the peer now.</p>
-  <button type="submit" class="primary">Add and register</button>
-</form>`,
-      });
+      const values: CredentialsFormValues = {
+        url: queryText(req, 'url') ?? '',
+        proxy: queryText(req, 'proxy') ?? '',
+        name: queryText(req, 'name') ?? '',
+        username: '',
+        accept_push: true,
+        lowBandwidth: { wire_format: 's3xml' },
+        ...(uuid === undefined ? {} : { uuid }),
+      };
+      render(req, res, ctx, { title: 'Add a repository', body: credentialsForm(ctx, values, takeFieldError(ctx)) });
     }),
   );
 
+  // A refused registration shows the form again with what was typed (not post/redirect/get): only
+  // the password has to be given again.
   router.post(
     '/console/repositories',
-    action(
-      env,
-      [...INTEGRATOR],
-      async (req) => {
-        const username = field(req, 'username')?.trim() || undefined;
+    page(env, [...INTEGRATOR], async (req, res, ctx) => {
+      const values = submittedCredentials(req);
+      let view;
+      try {
+        const username = values.username.trim() || undefined;
         const password = field(req, 'password') || undefined;
-        const expect = field(req, 'expect_uuid')?.trim() || undefined;
-        const proxy = field(req, 'proxy')?.trim() || undefined;
+        const expect = values.uuid;
+        const proxy = values.proxy.trim() || undefined;
         const { page_size: pageSize, max_bytes_per_second: maxBytes, wire_format: wireFormat } = lowBandwidthPatch(req);
         const name = requiredField(req, 'name', 'the name');
         // The registry checks these only after registering with the peer: a bad page size would
@@ -306,23 +354,32 @@ ${table(['Name', 'URL', 'Kind', 'Tasks', 'Schedule', 'Last run'], rows, { empty:
           { ...(wireFormat === undefined ? {} : { wire_format: wireFormat }), page_size: pageSize, max_bytes_per_second: maxBytes },
           { software: expect === undefined ? 'eden' : 'sluice', name },
         );
-        const view = await env.sync.repositories.add({
+        view = await env.sync.repositories.add({
           name,
           url: requiredField(req, 'url', 'the URL'),
           ...(username === undefined ? {} : { username }),
           ...(password === undefined ? {} : { password }),
           ...(expect === undefined ? {} : { expect_uuid: expect }),
           ...(proxy === undefined ? {} : { proxy }),
-          accept_push: field(req, 'accept_push') === 'on',
+          accept_push: values.accept_push,
           ...(wireFormat === undefined ? {} : { wire_format: wireFormat }),
           ...(pageSize === null || pageSize === undefined ? {} : { page_size: pageSize }),
           ...(maxBytes === null || maxBytes === undefined ? {} : { max_bytes_per_second: maxBytes }),
         });
-        return { to: repositoryPath(view.uuid), flash: { kind: 'ok', message: `Added ${view.name} (${view.uuid}). Now add a task for each resource to synchronize.` } };
-      },
-      '/console/repositories/new',
-      repositoryErrorField,
-    ),
+      } catch (error) {
+        const failure = asSluiceError(error);
+        if (failure.status >= 500 && !failure.code.startsWith('PEER_')) env.logger.error({ err: error }, 'adding a repository failed');
+        const named = credentialsFieldOf(failure);
+        // The peer client's fix speaks of the password "stored for this repository"; nothing is stored yet.
+        const fix = named === 'password' && failure.code === 'PEER_AUTH_FAILED' ? 'Check the user name (Eden: the email) and password of your account at the peer' : interactiveFix(failure);
+        const flash = formError(failure, named, fix);
+        ctx.flash = named ? { ...FIX_BELOW, message: 'Nothing was added: one of the values below needs fixing.' } : flash;
+        render(req, res, ctx, { title: 'Add a repository', body: credentialsForm(ctx, values, named ? flash : undefined) }, failure.status >= 500 ? 502 : 400);
+        return;
+      }
+      await setFlash(env, req, { kind: 'ok', message: `Added ${view.name} (${view.uuid}). Now add a task for each resource to synchronize.` });
+      res.redirect(303, repositoryPath(view.uuid));
+    }),
   );
 
   router.get(
@@ -478,7 +535,17 @@ ${definitionList([
     '/console/repositories/:uuid/tasks',
     action(env, [...INTEGRATOR], async (req) => {
       const task = await env.sync.tasks.add(uuidOf(req), requiredField(req, 'resource', 'the resource'), taskInput(req));
-      return { to: repositoryPath(task.repository), flash: { kind: 'ok', message: `Task for ${task.resource} added.` } };
+      // Only a warning, as in the CLI: the peer may hold tables this gateway has never seen.
+      const known = await knownTables(env, task.repository);
+      const unknown = !known.includes(task.resource);
+      return {
+        to: repositoryPath(task.repository),
+        flash: {
+          kind: 'ok',
+          message: `Task for ${task.resource} added.${unknown ? ` Warning: neither this gateway nor what it has heard from the peer knows a table ${task.resource}.` : ''}`,
+          ...(unknown ? { fix: 'Check the spelling; a mistaken task can be edited or removed below.' } : {}),
+        },
+      };
     }),
   );
 

@@ -10,6 +10,7 @@ import { badge, bytes, definitionList, duration, options, shorten, table, time }
 import { page, queryText, render, type ConsoleEnv } from '../context.js';
 import { html, type Html } from '../html.js';
 import { payloadOf } from '../captured-payloads.js';
+import { describeMode } from './sync-log.js';
 
 const STATUSES: RunStatus[] = ['running', 'success', 'warning', 'error', 'fatal', 'interrupted'];
 /** Bodies longer than this are shown cut (the whole capture stays available to the preview). */
@@ -32,7 +33,7 @@ function countsText(counts: Record<string, number>): string {
 function body(text: string | undefined): Html {
   if (!text) return html`<p class="muted">no body</p>`;
   const cut = text.length > SHOWN_BODY_CHARS;
-  return html`<pre class="payload">${cut ? text.slice(0, SHOWN_BODY_CHARS) : text}</pre>${cut ? html`<p class="muted small">Shown cut at ${SHOWN_BODY_CHARS} characters.</p>` : ''}`;
+  return html`<pre class="payload" data-pretty>${cut ? text.slice(0, SHOWN_BODY_CHARS) : text}</pre>${cut ? html`<p class="muted small">Shown cut at ${SHOWN_BODY_CHARS} characters.</p>` : ''}`;
 }
 
 export function registerRuns(router: Router, env: ConsoleEnv): void {
@@ -86,12 +87,17 @@ ${table(['Started', 'Repository', 'Trigger', 'Result', 'Took', 'Records', 'Bytes
   <summary><span class="mono">${capture.method}</span> ${shorten(capture.url, 100)} → ${capture.status ?? capture.error ?? 'no answer'}
     <span class="muted small">${capture.mode}${capture.resource ? ` · ${capture.resource}` : ''} · ${bytes(capture.request_bytes)} out · ${bytes(capture.response_bytes)} in${capture.truncated ? ' · cut' : ''}</span></summary>
   ${capture.error ? html`<p class="flash flash-error">${capture.error}</p>` : ''}
-  ${payload ? html`<p><a class="button" href="/console/preview?run=${encodeURIComponent(run.id)}&amp;capture=${index}">Open in the preview</a></p>` : ''}
+  ${payload ? html`<p><a class="button" href="/console/preview?run=${encodeURIComponent(run.id)}&amp;capture=${index}${run.kind.startsWith('ushahidi') ? '&format=ushahidi' : ''}">Open in the preview</a></p>` : ''}
   <h3>Request</h3>${body(capture.request_body)}
   <h3>Response</h3>${body(capture.response_body)}
 </details>`;
       });
-      const content = html`${definitionList([
+      const conflicts = (run.counts.pull_conflicts ?? 0) + (run.counts.push_conflicts ?? 0);
+      const queued =
+        conflicts > 0
+          ? html`<p class="notice">${conflicts} conflict${conflicts === 1 ? '' : 's'} of this run wait${conflicts === 1 ? 's' : ''} in the queue: <a href="/console/conflicts">resolve them on the Conflicts page</a>.</p>`
+          : '';
+      const content = html`${queued}${definitionList([
         ['Repository', repository ? html`<a href="/console/repositories/${encodeURIComponent(repository.uuid)}">${repository.name}</a>` : run.repository ?? '—'],
         ['Result', badge(run.status)],
         ['Trigger', run.trigger],
@@ -105,19 +111,19 @@ ${table(['Started', 'Repository', 'Trigger', 'Result', 'Took', 'Records', 'Bytes
       ])}
 <section><h2>Log</h2>
 ${table(
-  ['When', 'Resource', 'Mode', 'Action', 'Result', 'Message'],
+  ['When', 'Resource', 'Direction', 'Action', 'Result', 'Message'],
   log
     .slice()
     .reverse()
     .map(
-      (entry) => html`<tr><td><a href="/console/log/${entry.id}">${time(entry.timestmp, now)}</a></td><td>${entry.resource ?? '—'}</td><td class="mono small">${entry.mode}</td><td>${entry.action}</td><td>${badge(entry.result)}</td><td>${shorten(entry.message, 200)}</td></tr>`,
+      (entry) => html`<tr><td><a href="/console/log/${entry.id}">${time(entry.timestmp, now)}</a></td><td>${entry.resource ?? '—'}</td><td class="small">${describeMode(entry.mode)}</td><td>${entry.action}</td><td>${badge(entry.result)}</td><td>${shorten(entry.message, 200)}</td></tr>`,
     ),
   { empty: 'No log lines for this run.' },
 )}</section>
 <section><h2>Captured exchanges</h2>
 ${captures.length ? captures : html`<p class="empty">No captured bodies (older runs keep their counts only).</p>`}
 </section>`;
-      render(req, res, ctx, { title: `Run ${run.id.slice(0, 8)}`, body: content });
+      render(req, res, ctx, { title: `Run ${run.id.slice(0, 8)}`, body: content, scripts: ['xml-tools.js'] });
     }),
   );
 }

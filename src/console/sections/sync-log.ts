@@ -12,6 +12,19 @@ import { html, query } from '../html.js';
 const RESULTS: LogResult[] = ['success', 'warning', 'error', 'fatal'];
 const PAGE_SIZE = 50;
 
+const MODE_WORDS: Readonly<Record<string, string>> = {
+  'pull/outgoing': 'pulled from the peer',
+  'push/outgoing': 'pushed to the peer',
+  'pull/incoming': 'the peer pulled from here',
+  'push/incoming': 'the peer pushed here',
+  'none/none': 'none (a check)',
+};
+
+/** Eden's log mode ("pull/outgoing": the method, then which side started it) in plain words; the API keeps Eden's. */
+export function describeMode(mode: string): string {
+  return MODE_WORDS[mode] ?? mode;
+}
+
 export function registerSyncLog(router: Router, env: ConsoleEnv): void {
   router.get(
     '/console/log',
@@ -43,10 +56,10 @@ export function registerSyncLog(router: Router, env: ConsoleEnv): void {
   <td><a href="/console/log/${entry.id}">${time(entry.timestmp, now)}</a></td>
   <td>${entry.repository ? names.get(entry.repository) ?? shorten(entry.repository, 24) : '—'}</td>
   <td>${entry.resource ?? '—'}</td>
-  <td class="mono small">${entry.mode}</td>
+  <td class="small">${describeMode(entry.mode)}</td>
   <td>${entry.action}</td>
   <td>${badge(entry.result)}${entry.remote ? html` <span class="badge badge-muted" title="The peer's fault">remote</span>` : ''}</td>
-  <td>${shorten(entry.message, 160)}</td>
+  <td class="message-cell">${shorten(entry.message, 160)}</td>
 </tr>`,
       );
       const filters = html`<form method="get" action="/console/log" class="filters">
@@ -65,7 +78,7 @@ export function registerSyncLog(router: Router, env: ConsoleEnv): void {
         : '';
       render(req, res, ctx, {
         title: 'Sync log',
-        body: html`${filters}${table(['When', 'Repository', 'Resource', 'Mode', 'Action', 'Result', 'Message'], rows, { empty: 'No log entries match.' })}${older}`,
+        body: html`${filters}${table(['When', 'Repository', 'Resource', 'Direction', 'Action', 'Result', 'Message'], rows, { empty: 'No log entries match.', className: 'log' })}${older}`,
       });
     }),
   );
@@ -79,10 +92,10 @@ export function registerSyncLog(router: Router, env: ConsoleEnv): void {
       if (!entry || entry.id !== id) throw new SluiceError('LOG_ENTRY_NOT_FOUND', `There is no log entry ${raw}`, { status: 404, fix: 'Go back to the sync log' });
       const repository = entry.repository ? await env.store.getRepository(entry.repository) : undefined;
       const body = html`${definitionList([
-        ['Time (timestmp)', time(entry.timestmp)],
-        ['Repository (repository_id)', entry.repository ? html`${repository ? html`<a href="/console/repositories/${encodeURIComponent(entry.repository)}">${repository.name}</a> ` : ''}<span class="mono small">${entry.repository}</span>` : '—'],
-        ['Resource (resource_name)', entry.resource ?? 'none'],
-        ['Mode', html`<span class="mono">${entry.mode}</span>`],
+        ['Time', time(entry.timestmp)],
+        ['Repository', entry.repository ? html`${repository ? html`<a href="/console/repositories/${encodeURIComponent(entry.repository)}">${repository.name}</a> ` : ''}<span class="mono small">${entry.repository}</span>` : '—'],
+        ['Resource', entry.resource ?? 'none'],
+        ['Direction', describeMode(entry.mode)],
         ['Action', entry.action],
         ['Result', badge(entry.result)],
         ['Remote (the peer\u2019s fault)', entry.remote ? 'yes' : 'no'],

@@ -6,6 +6,7 @@
 import { listFormats, type FormatDeclaration } from '../../formats/registry.js';
 import { STANDARDS_FIX, type SchemaAvailability } from '../../formats/xsd.js';
 import type { ApiRegistry, JsonSchema } from './schema-registry.js';
+import { PREVIEW_ROUTE_SPEC } from '../preview-route.js';
 
 export interface FormatApiDeps {
   /** Usually the XSD validator's `availability()`. */
@@ -106,6 +107,8 @@ const FORMATS_RESPONSE: JsonSchema = {
 };
 
 export function registerFormatRoutes(api: ApiRegistry, deps: FormatApiDeps): void {
+  // Served by preview-route.ts (its own body limit and statuses); listed here for /api/openapi.json.
+  api.document(PREVIEW_ROUTE_SPEC);
   api.route(
     { method: 'get', path: '/api/formats', summary: 'Formats, their URLs, and whether XSD validation is available', roles: [], response: FORMATS_RESPONSE, tag: 'formats' },
     async (_req, res) => {

@@ -82,6 +82,14 @@ export class ApiRegistry {
     );
   }
 
+  /**
+   * Lists a route that is served by its own router (the transform preview keeps its own body
+   * limit and status rules) so that the OpenAPI document still describes it.
+   */
+  document(spec: ApiRouteSpec): void {
+    this.specs.push(spec);
+  }
+
   routes(): Router {
     return this.router;
   }

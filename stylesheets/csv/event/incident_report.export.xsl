@@ -20,7 +20,9 @@
     <row>
       <xsl:sequence select="csv:col('Short Description', s3:value(., 'name'))"/>
       <xsl:sequence select="csv:col('Date', s3:eden-timestamp(s3:value(., 'date')))"/>
-      <xsl:sequence select="csv:col('Type', csv:referenced-name(., 'incident_type_id'))"/>
+      <!-- Eden's field is the incident_type_id reference (what Ushahidi tickets carry); records
+           that hold the type as a plain incident_type value (the demo data) are read too. -->
+      <xsl:sequence select="csv:col('Type', (csv:referenced-name(., 'incident_type_id'), s3:value(., 'incident_type'))[1])"/>
       <xsl:sequence select="csv:col('Reported By', s3:value(., 'reported_by'))"/>
       <xsl:sequence select="csv:col('Contact', s3:value(., 'contact'))"/>
       <xsl:sequence select="csv:col('Description', s3:value(., 'description'))"/>
