@@ -144,6 +144,7 @@ async function main(): Promise<void> {
         await page.locator('#preview-result').scrollIntoViewIfNeeded();
       },
     },
+    { name: 'records', path: '/console/records', small: true },
     { name: 'settings', path: '/console/settings' },
     { name: 'users', path: '/console/users' },
     { name: 'discovery', path: '/console/discovery', pools: true, small: true },
