@@ -5,7 +5,7 @@ import { dataValue } from '../../src/s3xml/model.js';
 import type { StoredRecord } from '../../src/store/store.js';
 import { originOf, recordName, triageValues } from '../../src/console/sections/records.js';
 import type { SourceView } from '../../src/ushahidi/sources.js';
-import { launchConsoleBrowser, signIn, syncNowAndWait, type ConsoleBrowser } from './support/browser.js';
+import { addUshahidiSource, launchConsoleBrowser, signIn, syncNowAndWait, type ConsoleBrowser } from './support/browser.js';
 import { ACCOUNTS, startConsoleGateway, type ConsoleGateway } from './support/console-gateway.js';
 
 function statusOf(record: StoredRecord | undefined): unknown {
@@ -64,13 +64,7 @@ describe('records and ticket triage', () => {
       const watched = await browser.newPage();
       const { page } = watched;
       await signIn(page, gateway.url, ACCOUNTS.integrator.user, ACCOUNTS.integrator.password, '/console/sources/new');
-      await page.fill('input[name="name"]', 'Haiti reports');
-      await page.fill('input[name="url"]', fake.url);
-      await page.selectOption('select[name="type"]', 'ushahidi-v5');
-      await page.fill('input[name="username"]', fake.admin.email);
-      await page.fill('input[name="password"]', fake.admin.password);
-      await page.fill('input[name="poll_seconds"]', '0');
-      await Promise.all([page.waitForURL('**/console/repositories/*'), page.click('text=Check and add')]);
+      await addUshahidiSource(page, 'Haiti reports', fake);
       const sourcePage = page.url();
       assert.equal(await syncNowAndWait(page, page.locator('button', { hasText: 'Sync Now' })), 'success');
 

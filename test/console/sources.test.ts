@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { createFakeUshahidi, type FakeUshahidi } from '../../tools/fake-ushahidi/index.js';
-import { launchConsoleBrowser, signIn, syncNowAndWait, type ConsoleBrowser } from './support/browser.js';
+import { addUshahidiSource, launchConsoleBrowser, signIn, syncNowAndWait, type ConsoleBrowser } from './support/browser.js';
 import { ACCOUNTS, startConsoleGateway, type ConsoleGateway } from './support/console-gateway.js';
 
 describe('Ushahidi sources in the browser', () => {
@@ -24,13 +24,7 @@ describe('Ushahidi sources in the browser', () => {
     const { page } = watched;
     await signIn(page, gateway.url, ACCOUNTS.integrator.user, ACCOUNTS.integrator.password, '/console/repositories');
     await page.click('text=Add an Ushahidi source');
-    await page.fill('input[name="name"]', 'Haiti reports');
-    await page.fill('input[name="url"]', fake.url);
-    await page.selectOption('select[name="type"]', 'ushahidi-v5');
-    await page.fill('input[name="username"]', fake.admin.email);
-    await page.fill('input[name="password"]', fake.admin.password);
-    await page.fill('input[name="poll_seconds"]', '0');
-    await Promise.all([page.waitForURL('**/console/repositories/*'), page.click('text=Check and add')]);
+    await addUshahidiSource(page, 'Haiti reports', fake);
     assert.match((await page.textContent('.flash-ok')) ?? '', /Added the source Haiti reports/);
     assert.match((await page.textContent('dl.facts')) ?? '', /ushahidi-v5/);
     assert.equal(await page.locator('text=Register again').count(), 0, 'a source is not an Eden peer');

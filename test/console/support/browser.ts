@@ -157,3 +157,17 @@ export async function startMappingField(
   await page.click('#add-field');
   await page.waitForSelector(`input[data-map="${target.firstValue}"]`);
 }
+
+/**
+ * Fills the "Add an Ushahidi source" form (already open on `page`) for a v5 deployment, polled only
+ * by Sync Now, submits it and waits for the source's page.
+ */
+export async function addUshahidiSource(page: Page, name: string, deployment: { url: string; admin: { email: string; password: string } }): Promise<void> {
+  await page.fill('input[name="name"]', name);
+  await page.fill('input[name="url"]', deployment.url);
+  await page.selectOption('select[name="type"]', 'ushahidi-v5');
+  await page.fill('input[name="username"]', deployment.admin.email);
+  await page.fill('input[name="password"]', deployment.admin.password);
+  await page.fill('input[name="poll_seconds"]', '0');
+  await Promise.all([page.waitForURL('**/console/repositories/*'), page.click('text=Check and add')]);
+}
