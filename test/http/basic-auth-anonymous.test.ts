@@ -3,9 +3,8 @@
  * checked (a wrong password is 401 AUTH_FAILED, not a silent anonymous 200).
  */
 import assert from 'node:assert/strict';
-import type { AddressInfo } from 'node:net';
-import type { Server } from 'node:http';
 import { after, before, describe, it } from 'node:test';
+import { listenOnLoopback } from '../support/listen.js';
 import express from 'express';
 import type { Authenticator } from '../../src/auth/users.js';
 import { allowAnonymousRead } from '../../src/http/basic-auth.js';
@@ -25,7 +24,7 @@ function basic(user: string, password: string): string {
 }
 
 describe('anonymous reads in demo mode', () => {
-  let server: Server;
+  let closeServer: () => Promise<void>;
   let base: string;
 
   before(async () => {
@@ -33,12 +32,9 @@ describe('anonymous reads in demo mode', () => {
     app.get('/org/office.xml', allowAnonymousRead(authenticator), (req, res) => {
       res.json({ user: req.user?.username ?? null });
     });
-    server = await new Promise<Server>((resolve) => {
-      const listening = app.listen(0, '127.0.0.1', () => resolve(listening));
-    });
-    base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    ({ base, close: closeServer } = await listenOnLoopback(app));
   });
-  after(() => new Promise<void>((resolve) => server.close(() => resolve())));
+  after(() => closeServer());
 
   it('a request without credentials reads anonymously', async () => {
     const response = await fetch(`${base}/org/office.xml`);

@@ -1,8 +1,7 @@
 import assert from 'node:assert/strict';
-import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
+import { listenOnLoopback } from '../support/listen.js';
 import express from 'express';
 import { NO_SCHEMA_NOTE, previewRouter, type PreviewResponse } from '../../src/http/preview-route.js';
 import type { TransformEngine } from '../../src/transform/engine.js';
@@ -56,7 +55,7 @@ const V2_ANSWER = JSON.stringify({
 
 describe('POST /api/preview with the shipped formats', () => {
   let engine: TransformEngine;
-  let server: Server;
+  let closeServer: () => Promise<void>;
   let base: string;
   const validated: string[] = [];
 
@@ -73,14 +72,11 @@ describe('POST /api/preview with the shipped formats', () => {
         },
       }),
     );
-    server = await new Promise<Server>((resolve) => {
-      const listening = app.listen(0, '127.0.0.1', () => resolve(listening));
-    });
-    base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    ({ base, close: closeServer } = await listenOnLoopback(app));
   });
 
   after(async () => {
-    await new Promise((resolve) => server.close(resolve));
+    await closeServer();
     await engine.close();
   });
 

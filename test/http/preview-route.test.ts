@@ -1,8 +1,7 @@
 import assert from 'node:assert/strict';
-import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { listenOnLoopback } from '../support/listen.js';
 import express from 'express';
 import { previewRouter, type PreviewResponse } from '../../src/http/preview-route.js';
 import type { TransformEngine } from '../../src/transform/engine.js';
@@ -22,7 +21,7 @@ const MAPPING = `<xsl:stylesheet version="1.0" xmlns:xsl="http://www.w3.org/1999
 
 describe('POST /api/preview', () => {
   let engine: TransformEngine;
-  let server: Server;
+  let closeServer: () => Promise<void>;
   let base: string;
   const validated: { xml: string; schema: string }[] = [];
 
@@ -39,14 +38,11 @@ describe('POST /api/preview', () => {
         },
       }),
     );
-    server = await new Promise<Server>((resolve) => {
-      const listening = app.listen(0, '127.0.0.1', () => resolve(listening));
-    });
-    base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    ({ base, close: closeServer } = await listenOnLoopback(app));
   });
 
   after(async () => {
-    await new Promise((resolve) => server.close(resolve));
+    await closeServer();
     await engine.close();
   });
 
