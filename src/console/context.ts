@@ -87,7 +87,7 @@ function readFlash(text: string | undefined): Flash | undefined {
   if (text === undefined) return undefined;
   try {
     const flash = JSON.parse(text) as Flash;
-    return typeof flash?.message === 'string' && (flash.kind === 'ok' || flash.kind === 'error') ? flash : undefined;
+    return typeof flash?.message === 'string' && (flash.kind === 'ok' || flash.kind === 'warning' || flash.kind === 'error') ? flash : undefined;
   } catch {
     return undefined;
   }

@@ -8,8 +8,11 @@ import type { UserRecord } from '../store/store.js';
 import { html, type Html, type HtmlValue } from './html.js';
 
 export interface Flash {
-  kind: 'ok' | 'error';
+  /** `warning`: it was done, but something deserves a look (amber, not an alert). */
+  kind: 'ok' | 'warning' | 'error';
   message: string;
+  /** Where to go about it; only console pages (`/console…`), it is rendered as a link. */
+  link?: { href: string; label: string };
   /** The error's fix hint, shown under the message. */
   fix?: string;
   /** The form field the error is about, for pages that show it next to that field. */
@@ -82,8 +85,9 @@ ${scripts.map((script) => html`<script src="${asset(script)}" defer></script>\n`
 
 function flashBox(flash: Flash | undefined): Html {
   if (!flash) return html``;
+  const link = flash.link && flash.link.href.startsWith('/console') ? html` <a href="${flash.link.href}">${flash.link.label}</a>` : '';
   return html`<div class="flash flash-${flash.kind}" role="${flash.kind === 'error' ? 'alert' : 'status'}">
-  <p>${flash.message}</p>${flash.fix ? html`<p class="fix">${flash.fix}</p>` : ''}
+  <p>${flash.message}${link}</p>${flash.fix ? html`<p class="fix">${flash.fix}</p>` : ''}
 </div>`;
 }
 

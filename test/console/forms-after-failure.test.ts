@@ -114,7 +114,7 @@ describe('console forms after a failure', { timeout: 60_000 }, () => {
     const added = await landing(
       await postForm(here.url, session, `/console/repositories/${encodeURIComponent(uuid)}/tasks`, csrf, { resource: 'org_offices', mode: 'pull', update_policy: 'NEWER', conflict_policy: 'NEWER' }),
     );
-    assert.match(added.body, /Task for org_offices added\. Warning: neither this gateway nor what it has heard from the peer knows a table org_offices/);
+    assert.match(added.body, /class="flash flash-warning"[^]*Task for org_offices added\. Neither this gateway nor what it has heard from the peer knows a table org_offices/);
     assert.equal((await here.store.listTasks({ repository: uuid })).length, 1, 'a warning, not a refusal');
   });
 
@@ -141,6 +141,8 @@ describe('the Sync Now message', () => {
     const outcome = syncNowOutcome('urn:uuid:r', { id: 'run-1', status: 'warning', message: '4 tasks: pulled 0 records, pushed 50 records', counts: { tasks: 4, pull_conflicts: 3, push_conflicts: 1 } });
     assert.equal(outcome.to, '/console/runs/run-1');
     assert.match(outcome.flash!.message, /4 conflicts wait in the queue/);
+    assert.equal(outcome.flash!.kind, 'warning', 'amber: the run worked, the conflicts want a look');
+    assert.deepEqual(outcome.flash!.link, { href: '/console/conflicts', label: 'Resolve them' });
   });
 
   it('says nothing of conflicts when there were none', () => {

@@ -94,7 +94,7 @@ describe('records and ticket triage', () => {
       assert.equal(statusOf(after), 'Verified');
       assert.ok(after!.seq > before!.seq && after!.modified_on >= before!.modified_on, 'written as a new version');
 
-      await Promise.all([page.waitForURL(sourcePage), page.locator('form.triage a').click()]);
+      await Promise.all([page.waitForURL(sourcePage), page.locator('.flash-ok a', { hasText: 'Open Haiti reports' }).click()]);
       assert.equal(await syncNowAndWait(page, page.locator('button', { hasText: 'Sync Now' })), 'success');
       assert.equal(fake.state.post(postId)?.status, 'published', 'Verified is published on v5');
       watched.assertClean();

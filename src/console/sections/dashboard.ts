@@ -60,10 +60,14 @@ export function syncNowOutcome(repository: string, run: Pick<RunRecord, 'id' | '
     return { to: `/console/repositories/${encodeURIComponent(repository)}`, flash: { kind: 'ok', message: 'This repository has no tasks yet: add one below.' } };
   }
   const conflicts = (run.counts.pull_conflicts ?? 0) + (run.counts.push_conflicts ?? 0);
-  const queued = conflicts > 0 ? ` ${conflicts} conflict${conflicts === 1 ? '' : 's'} wait${conflicts === 1 ? 's' : ''} in the queue (Conflicts page).` : '';
+  const queued = conflicts > 0 ? ` ${conflicts} conflict${conflicts === 1 ? '' : 's'} wait${conflicts === 1 ? 's' : ''} in the queue.` : '';
   return {
     to: `/console/runs/${encodeURIComponent(run.id)}`,
-    flash: { kind: run.status === 'success' ? 'ok' : 'error', message: `Sync finished: ${run.status}. ${run.message ?? ''}${queued}` },
+    flash: {
+      kind: run.status === 'success' ? 'ok' : run.status === 'warning' ? 'warning' : 'error',
+      message: `Sync finished: ${run.status}. ${run.message ?? ''}${queued}`,
+      ...(conflicts > 0 ? { link: { href: '/console/conflicts', label: 'Resolve them' } } : {}),
+    },
   };
 }
 

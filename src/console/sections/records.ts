@@ -216,7 +216,11 @@ ${table(['Field', 'Value'], rows, { className: 'record', empty: 'The record has 
         await writeStatus(env, record, source.status_field, status);
         return {
           to: recordPath(record),
-          flash: { kind: 'ok', message: `Status of ${recordName(record)} set to ${status}; it goes to Ushahidi on the next run of ${source.name} (or Sync Now).` },
+          flash: {
+            kind: 'ok',
+            message: `Status of ${recordName(record)} set to ${status}; it goes to Ushahidi on the next run of ${source.name} (or Sync Now).`,
+            link: { href: `/console/repositories/${encodeURIComponent(source.uuid)}`, label: `Open ${source.name}` },
+          },
         };
       },
       '/console/records',

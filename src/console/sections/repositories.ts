@@ -541,8 +541,8 @@ ${definitionList([
       return {
         to: repositoryPath(task.repository),
         flash: {
-          kind: 'ok',
-          message: `Task for ${task.resource} added.${unknown ? ` Warning: neither this gateway nor what it has heard from the peer knows a table ${task.resource}.` : ''}`,
+          kind: unknown ? 'warning' : 'ok',
+          message: `Task for ${task.resource} added.${unknown ? ` Neither this gateway nor what it has heard from the peer knows a table ${task.resource}.` : ''}`,
           ...(unknown ? { fix: 'Check the spelling; a mistaken task can be edited or removed below.' } : {}),
         },
       };
