@@ -19,6 +19,7 @@ import { registerRepositoryRoutes } from './http/api/repositories.js';
 import { ApiRegistry } from './http/api/schema-registry.js';
 import { registerSyncRoutes } from './http/api/sync-api.js';
 import { registerPoolRoutes } from './http/api/pools.js';
+import { registerSourceRoutes } from './http/api/sources.js';
 import { startGatewayDiscovery } from './discovery/gateway-discovery.js';
 import type { DiscoveryService, MdnsSocketOptions } from './discovery/mdns.js';
 import { Beacon } from './pools/beacon.js';
@@ -150,6 +151,7 @@ export async function startGateway(
     undo.push(() => syncRuntime.close());
     const api = new ApiRegistry(authenticator);
     registerRepositoryRoutes(api, syncRuntime.sync, createMappingLinker({ store, clock, mappingsDir: config.mappingsDir, repositories: syncRuntime.sync.repositories }));
+    registerSourceRoutes(api, syncRuntime.sources);
     registerSyncRoutes(api, syncRuntime.sync, store);
     const beacon = new Beacon(store, clock);
     const pools = new PoolRegistry({
