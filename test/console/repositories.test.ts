@@ -53,7 +53,7 @@ describe('repositories and Sync Now in the browser', () => {
     await page.fill('input[name="resource"]', 'org_organisation');
     await page.selectOption('form[action$="/tasks"] select[name="mode"]', 'pull');
     await page.click('text=Add task');
-    assert.match((await page.textContent('.flash-ok')) ?? '', /Task for org_organisation added/);
+    assert.match((await page.textContent('.flash')) ?? '', /Task for org_organisation added/);
 
     // Sync Now, from the dashboard: the answer is the finished run.
     await page.click('nav >> text=Dashboard');
