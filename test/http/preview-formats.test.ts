@@ -2,8 +2,9 @@ import assert from 'node:assert/strict';
 import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
 import { listenOnLoopback } from '../support/listen.js';
+import { postPreview } from './support/preview.js';
 import express from 'express';
-import { NO_SCHEMA_NOTE, previewRouter, type PreviewResponse } from '../../src/http/preview-route.js';
+import { NO_SCHEMA_NOTE, previewRouter } from '../../src/http/preview-route.js';
 import type { TransformEngine } from '../../src/transform/engine.js';
 import { testEngine } from '../transform/helpers.js';
 
@@ -80,10 +81,7 @@ describe('POST /api/preview with the shipped formats', () => {
     await engine.close();
   });
 
-  async function preview(body: unknown): Promise<{ status: number; body: PreviewResponse }> {
-    const response = await fetch(`${base}/api/preview`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
-    return { status: response.status, body: (await response.json()) as PreviewResponse };
-  }
+  const preview = (body: unknown) => postPreview(base, body);
 
   it('imports a raw Ushahidi v5 answer by normalising it into the json parameter', async () => {
     const { status, body } = await preview({ format: 'ushahidi', direction: 'import', input: V5_ANSWER, params: { deployment: 'haiti.example.org' } });

@@ -2,8 +2,9 @@ import assert from 'node:assert/strict';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { listenOnLoopback } from '../support/listen.js';
+import { postPreview } from './support/preview.js';
 import express from 'express';
-import { previewRouter, type PreviewResponse } from '../../src/http/preview-route.js';
+import { previewRouter } from '../../src/http/preview-route.js';
 import type { TransformEngine } from '../../src/transform/engine.js';
 import { FIXTURES, testEngine } from '../transform/helpers.js';
 
@@ -46,10 +47,7 @@ describe('POST /api/preview', () => {
     await engine.close();
   });
 
-  async function preview(body: unknown): Promise<{ status: number; body: PreviewResponse }> {
-    const response = await fetch(`${base}/api/preview`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
-    return { status: response.status, body: (await response.json()) as PreviewResponse };
-  }
+  const preview = (body: unknown) => postPreview(base, body);
 
   it('runs a format\'s import stylesheet and then the mapping, with messages and timings', async () => {
     const { status, body } = await preview({

@@ -5,7 +5,7 @@
  * (`POST /api/repositories/:uuid/sync`…).
  */
 import type { Request } from 'express';
-import { SOURCE_TYPES, type SourceInput, type UshahidiSources } from '../../ushahidi/sources.js';
+import { SOURCE_TYPES, sourceView, type SourceInput, type UshahidiSources } from '../../ushahidi/sources.js';
 import type { ApiRegistry, JsonSchema } from './schema-registry.js';
 
 const TAG = 'sources';
@@ -102,10 +102,7 @@ export function registerSourceRoutes(api: ApiRegistry, sources: UshahidiSources)
   );
 
   api.route({ method: 'get', path: '/api/sources/:uuid', summary: 'One source, by uuid or name', roles: ['viewer', 'integrator'], tag: TAG, response: sourceSchema }, async (req, res) => {
-    const reference = param(req, 'uuid');
-    const view = (await sources.list()).find((source) => source.uuid === reference || source.name === reference);
-    if (!view) await sources.resolve(reference); // throws the registry's not-found error
-    res.json(view);
+    res.json(sourceView(await sources.resolve(param(req, 'uuid'))));
   });
 
   api.route({ method: 'delete', path: '/api/sources/:uuid', summary: 'Remove a source with its schedules and checkpoints (its tickets stay)', roles: ['integrator'], tag: TAG }, async (req, res) => {
