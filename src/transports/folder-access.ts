@@ -37,15 +37,6 @@ function unavailable(dir: string, error: unknown): SluiceError {
   });
 }
 
-async function taken(file: string): Promise<boolean> {
-  try {
-    await stat(file);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 export const nodeFolderAccess: FolderAccess = {
   async list(dir) {
     let names: string[];
@@ -91,8 +82,9 @@ export const nodeFolderAccess: FolderAccess = {
     const extension = path.extname(newName);
     const stem = newName.slice(0, newName.length - extension.length);
     for (let copy = 1; ; copy++) {
-      const destination = path.join(target, copy === 1 ? newName : `${stem}-${copy}${extension}`);
-      if (copy < 1000 && (await taken(destination))) continue;
+      const candidate = copy === 1 ? newName : `${stem}-${copy}${extension}`;
+      if (copy < 1000 && (await nodeFolderAccess.exists(target, candidate))) continue;
+      const destination = path.join(target, candidate);
       await rename(path.join(dir, name), destination);
       return destination;
     }
